@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage:
+  resumable-transfers get <url> -o <path> [--connections <n>] [--sha256 <hex>]
+                      [--header "Name: value"]... [--retries <n>] [--stall-timeout <seconds>]
+
+  -o, --output     final file path, or an existing folder (the name then comes from the server)
+  --connections    connections per download (default 1)
+  --sha256         expected sha256 of the file; a mismatch fails the download
+  --header         extra request header, may repeat (never saved to disk)
+  --retries        retries after a failure without progress (default 5)
+  --stall-timeout  seconds without data before the connection is dropped and resumed (default 30)
+
+Re-running the same command after an interruption resumes the download.`;
+
+export class UsageError extends Error {}
+
+export interface GetCommand {
+  command: 'get';
+  url: string;
+  output: string;
+  connections: number;
+  sha256?: string;
+  headers: Record<string, string>;
+  retries: number;
+  stallTimeoutSeconds: number;
+}
+
+export type CliCommand = GetCommand | { command: 'help' };
+
+function positiveInteger(value: string | undefined, name: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+  return Number(value);
+}
+
+/** "Name: value" → [name, value]; header names are tokens (RFC 9110 §5.1). */
+export function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`bad header "${text}": expected "Name: value"`);
+  return [name, text.slice(colon + 1).trim()];
+}
+
+export function parseCli(argv: string[]): CliCommand {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      connections: { type: 'string' },
+      sha256: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      retries: { type: 'string' },
+      'stall-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length === 0) return { command: 'help' };
+  const [command, ...rest] = positionals;
+  if (command !== 'get') throw new UsageError(`unknown command "${command}"`);
+  if (rest.length !== 1) throw new UsageError('get needs exactly one URL');
+  if (!values.output) throw new UsageError('get needs -o <path>');
+  if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hex digits');
+  const headers: Record<string, string> = {};
+  for (const text of values.header ?? []) {
+    const [name, value] = parseHeader(text);
+    headers[name] = value;
+  }
+  return {
+    command: 'get',
+    url: rest[0],
+    output: values.output,
+    connections: positiveInteger(values.connections, '--connections', 1),
+    sha256: values.sha256?.toLowerCase(),
+    headers,
+    retries: positiveInteger(values.retries, '--retries', 5, true),
+    stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
+  };
+}

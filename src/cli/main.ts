@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  AbortError,
+  DEFAULT_RETRY_POLICY,
+  DownloadTask,
+  JsonFileTransferStore,
+  NodeFetchHttpClient,
+  TransferError,
+  formatBytes,
+  formatDuration,
+  formatPercent,
+  formatSpeed,
+  newDownloadRecord,
+  parseHttpUrl,
+  type DownloadProgress,
+  type DownloadRecord,
+  type Logger,
+} from '../core';
+import { USAGE, UsageError, parseCli, type GetCommand } from './args';
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
+
+/** Where the CLI keeps the resumable record: beside the download, keyed by URL and output. */
+async function resolveOutput(command: GetCommand): Promise<{ targetDir: string; target?: string; storePath: string; id: string }> {
+  const output = path.resolve(command.output);
+  const stat = await fs.stat(output).catch(() => undefined);
+  const isDir = stat?.isDirectory() ?? false;
+  const id = createHash('sha256').update(`${command.url}\n${output}`).digest('hex').slice(0, 16);
+  const targetDir = isDir ? output : path.dirname(output);
+  return { targetDir, target: isDir ? undefined : output, storePath: path.join(targetDir, `.${id}.transfer.json`), id };
+}
+
+function stderrLogger(verbose: boolean): Logger {
+  const write = (level: string) => (message: string) => {
+    if (verbose || level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
+  };
+  return { trace() {}, debug: write('debug'), info: write('info'), warn: write('warn'), error() {} };
+}
+
+function progressLine(progress: DownloadProgress): string {
+  const parts = [formatPercent(progress.bytes, progress.length) ?? '', formatBytes(progress.bytes)];
+  if (progress.length !== undefined) parts.push(`of ${formatBytes(progress.length)}`);
+  parts.push(formatSpeed(progress.bytesPerSecond));
+  if (progress.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(progress.etaSeconds)}`);
+  return parts.filter(Boolean).join('  ');
+}
+
+async function get(command: GetCommand): Promise<number> {
+  parseHttpUrl(command.url);
+  const { targetDir, target, storePath, id } = await resolveOutput(command);
+  const store = new JsonFileTransferStore(storePath);
+  const existing = (await store.get(id)) as DownloadRecord | undefined;
+  const record =
+    existing && existing.kind === 'download' && existing.state !== 'completed'
+      ? { ...existing, sha256: command.sha256 ?? existing.sha256 }
+      : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
+
+  const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 60_000 });
+  const task = new DownloadTask(record, {
+    http,
+    store,
+    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
+    retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
+    stallTimeoutMs: command.stallTimeoutSeconds * 1000,
+    headers: () => command.headers,
+  });
+  if (process.stderr.isTTY) {
+    task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
+  }
+
+  const controller = new AbortController();
+  const stop = () => controller.abort(new AbortError('shutdown'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const done = await task.run(controller.signal);
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    await store.delete(id);
+    process.stdout.write(`${done.target}\n`);
+    return 0;
+  } catch (error) {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (error instanceof AbortError) {
+      process.stderr.write(`error ERR_ABORTED: interrupted; run the same command again to resume\n`);
+      return EXIT_INTERRUPTED;
+    }
+    const failure = error instanceof TransferError ? error : new TransferError('ERR_NETWORK', String(error));
+    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
+    return EXIT_FAILED;
+  } finally {
+    http.dispose();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseCli(argv);
+    if (command.command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    return await get(command);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${(error as Error).message}\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof TransferError) {
+      process.stderr.write(`error ${error.code}: ${error.message}\n`);
+      return error.code === 'ERR_INVALID_URL' || error.code === 'ERR_UNSUPPORTED_PROTOCOL' ? EXIT_USAGE : EXIT_FAILED;
+    }
+    process.stderr.write(`error: ${String(error)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,551 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { systemClock, type Clock } from './clock';
+import {
+  AbortError,
+  TransferError,
+  abortReasonOf,
+  fromFileSystemError,
+  redactUrl,
+  throwIfAborted,
+} from './errors';
+import { Emitter, type Event } from './events';
+import { chooseFilename, nextFreeName, resolveInside } from './filename';
+import { networkError, type HttpClient, type HttpResponse } from './http';
+import { silentLogger, type Logger } from './logger';
+import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory, writeFully } from './part-file';
+import {
+  chooseIfRange,
+  formatRange,
+  parseContentLength,
+  parseContentRange,
+  parseUnsatisfiedRange,
+  sameRepresentation,
+} from './range';
+import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord } from './record';
+import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from './retry';
+import { SpeedMeter, etaSeconds } from './speed';
+import type { TransferStore } from './store';
+
+export interface DownloadProgress {
+  id: string;
+  bytes: number;
+  length?: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+export interface DownloadRetryEvent {
+  id: string;
+  attempt: number;
+  delayMs: number;
+  error: TransferError;
+}
+
+export interface DownloadOptions {
+  http: HttpClient;
+  store: TransferStore;
+  clock?: Clock;
+  random?: () => number;
+  logger?: Logger;
+  retry?: RetryPolicy;
+  /** No bytes for this long aborts the connection and resumes (default 30 s). */
+  stallTimeoutMs?: number;
+  /** How often the record is saved while bytes flow (default 1 s). */
+  persistIntervalMs?: number;
+  /** How often progress events fire at most (default 250 ms). */
+  progressIntervalMs?: number;
+  /** Extra request headers (credentials); asked for on every attempt, never persisted. */
+  headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
+  /** Bytes re-fetched and compared before appending when there is no strong validator. */
+  overlapBytes?: number;
+}
+
+/** Thrown inside an attempt when the file must start over from byte 0 with a plain GET. */
+class RestartNeeded extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+const DEFAULT_OVERLAP = 16 * 1024;
+/** Restarts from byte 0 within one run before we call the server unusable. */
+const MAX_RESTARTS = 3;
+
+/**
+ * Downloads one file into `<target>.part` following the rules in ARCHITECTURE.md: validators
+ * from the first response, `If-Range` with a strong validator only, an overlap check without
+ * one, exact `Content-Range` checks, restart on 200, length/checksum checks, fsync and an atomic
+ * rename that never overwrites an existing file.
+ */
+export class DownloadTask {
+  private readonly progressEmitter = new Emitter<DownloadProgress>();
+  private readonly recordEmitter = new Emitter<DownloadRecord>();
+  private readonly retryEmitter = new Emitter<DownloadRetryEvent>();
+  /** Throttled progress (bytes whose write completed, speed, ETA). */
+  readonly onProgress: Event<DownloadProgress> = this.progressEmitter.event;
+  /** Every saved change of the record (state, target, validators, periodic progress). */
+  readonly onRecord: Event<DownloadRecord> = this.recordEmitter.event;
+  readonly onRetry: Event<DownloadRetryEvent> = this.retryEmitter.event;
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly speed = new SpeedMeter();
+  private lastPersist = 0;
+  private lastProgress = 0;
+  private persisting: Promise<void> = Promise.resolve();
+  /** The furthest contiguous byte ever saved in this run: only bytes past it are progress. */
+  private highWater = 0;
+
+  constructor(private rec: DownloadRecord, private readonly options: DownloadOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  get record(): DownloadRecord {
+    return this.rec;
+  }
+
+  private get tag(): string {
+    return `[${this.rec.id}]`;
+  }
+
+  /**
+   * Runs until the file is complete (resolves with the completed record), fails for good
+   * (rejects with a TransferError, record saved as failed) or `signal` aborts (rejects with an
+   * AbortError; the record keeps everything needed to resume).
+   */
+  async run(signal: AbortSignal): Promise<DownloadRecord> {
+    const budget = new RetryBudget(this.options.retry ?? DEFAULT_RETRY_POLICY);
+    let restarts = 0;
+    await this.update({ state: 'running', lastError: undefined });
+    this.logger.info(`${this.tag} start ${redactUrl(this.rec.url)}`);
+    for (;;) {
+      try {
+        throwIfAborted(signal);
+        await this.attempt(signal);
+        return this.rec;
+      } catch (caught) {
+        const error = this.classify(caught, signal);
+        if (error instanceof RestartNeeded) {
+          restarts += 1;
+          if (restarts > MAX_RESTARTS) {
+            return this.fail(new TransferError('ERR_CONTENT_CHANGED', `the file kept changing on the server (${error.reason})`));
+          }
+          await this.restartFromZero(error.reason);
+          continue;
+        }
+        if (error instanceof AbortError) {
+          await this.settle();
+          if (error.reason === 'pause') await this.update({ state: 'paused' });
+          else if (error.reason === 'cancel') await this.update({ state: 'cancelled' });
+          this.logger.info(`${this.tag} stopped (${error.reason}) at ${downloadedBytes(this.rec)} bytes`);
+          throw error;
+        }
+        budget.noteSaved(this.highWater);
+        if (!isRetryable(error)) return this.fail(error);
+        const attempt = budget.nextAttempt();
+        if (attempt === undefined) {
+          return this.fail(
+            new TransferError('ERR_RETRIES_EXHAUSTED', `gave up after repeated failures: ${error.message}`, {
+              status: error.status,
+              cause: error,
+            }),
+          );
+        }
+        const retryAfterMs = parseRetryAfter(error.retryAfter, this.clock.now());
+        const delayMs = retryDelay(attempt, this.options.retry ?? DEFAULT_RETRY_POLICY, this.options.random ?? Math.random, retryAfterMs);
+        this.logger.warn(`${this.tag} ${error.code}: ${error.message}; retry ${attempt} in ${Math.round(delayMs)} ms`);
+        this.retryEmitter.fire({ id: this.rec.id, attempt, delayMs, error });
+        await this.update({ lastError: error.toJSON() });
+        try {
+          await this.clock.sleep(delayMs, signal);
+        } catch {
+          // Aborted while waiting: the next loop turn reports it.
+        }
+      }
+    }
+  }
+
+  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded {
+    if (caught instanceof RestartNeeded) return caught;
+    if (signal.aborted) return new AbortError(abortReasonOf(signal));
+    if (caught instanceof TransferError) return caught;
+    return networkError(caught, this.rec.url, signal);
+  }
+
+  private async fail(error: TransferError): Promise<never> {
+    await this.settle();
+    await this.update({ state: 'failed', lastError: error.toJSON() });
+    this.logger.error(`${this.tag} failed: ${error.code}: ${error.message}`);
+    throw error;
+  }
+
+  /** One request and its body. Returns when the file is complete and in place. */
+  private async attempt(signal: AbortSignal): Promise<void> {
+    const offset = await this.reconcile();
+    const length = this.rec.length;
+    if (offset > 0 && length !== undefined && offset >= length) {
+      await this.finalize(signal);
+      return;
+    }
+
+    const ifRange = offset > 0 ? chooseIfRange(this.rec) : undefined;
+    const overlap = offset > 0 && !ifRange ? Math.min(this.options.overlapBytes ?? DEFAULT_OVERLAP, offset) : 0;
+    const requestStart = offset - overlap;
+    const headers: Record<string, string> = { ...(await this.extraHeaders()) };
+    if (offset > 0) {
+      headers.range = formatRange(requestStart);
+      if (ifRange) headers['if-range'] = ifRange;
+    }
+
+    const connection = new AbortController();
+    const onAbort = () => connection.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.logger.debug(`${this.tag} GET ${headers.range ?? 'whole file'}${ifRange ? ` If-Range ${ifRange}` : overlap ? ` (overlap ${overlap})` : ''}`);
+      const response = await this.options.http.request(this.rec.url, { headers, signal: connection.signal });
+      try {
+        await this.handleResponse(response, offset, overlap, connection, signal);
+      } finally {
+        response.discard();
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    await this.finalize(signal);
+  }
+
+  private async handleResponse(
+    response: HttpResponse,
+    offset: number,
+    overlap: number,
+    connection: AbortController,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { status, headers } = response;
+    const encoding = headers.get('content-encoding');
+    if (encoding && encoding.trim().toLowerCase() !== 'identity' && (status === 200 || status === 206)) {
+      throw new TransferError('ERR_CONTENT_ENCODING', `server sent ${encoding}-encoded data although identity was requested`);
+    }
+    const fresh = { etag: headers.get('etag') ?? undefined, lastModified: headers.get('last-modified') ?? undefined };
+
+    if (offset > 0 && status === 416) {
+      const total = parseUnsatisfiedRange(headers.get('content-range'));
+      if (total !== undefined && total === this.rec.length && offset >= total) return;
+      throw new RestartNeeded(`server answered 416 (length ${total ?? 'unknown'}) for bytes from ${offset}`);
+    }
+    if (status === 200) {
+      if (offset > 0) {
+        const why = sameRepresentation(this.rec, fresh) === false ? 'the file changed on the server' : 'the server ignored the range request';
+        await this.restartFromZero(`${why} (200 instead of 206)`);
+      }
+      await this.adopt(response);
+      await this.receive(response.body, 0, 0, connection, signal);
+      return;
+    }
+    if (status === 206 && offset > 0) {
+      const range = parseContentRange(headers.get('content-range'));
+      const requestStart = offset - overlap;
+      const known = this.rec.length;
+      if (!range || range.start !== requestStart || range.total === undefined || range.end !== range.total - 1 || (known !== undefined && range.total !== known)) {
+        throw new RestartNeeded(`unexpected Content-Range "${headers.get('content-range') ?? ''}" for bytes from ${requestStart}`);
+      }
+      const announced = parseContentLength(headers.get('content-length'));
+      if (announced !== undefined && announced !== range.end - range.start + 1) {
+        throw new RestartNeeded(`Content-Length ${announced} does not match Content-Range`);
+      }
+      if (sameRepresentation(this.rec, fresh) === false) throw new RestartNeeded('the file changed on the server (validators differ)');
+      if (known === undefined) await this.update({ length: range.total, segments: [{ start: 0, end: range.total, done: offset }] });
+      await this.receive(response.body, offset, overlap, connection, signal);
+      return;
+    }
+    if (status === 206) {
+      throw new RestartNeeded('206 to a request without Range');
+    }
+    throw new TransferError('ERR_HTTP_STATUS', `server answered ${status} for ${redactUrl(this.rec.url)}`, {
+      status,
+      retryAfter: headers.get('retry-after') ?? undefined,
+    });
+  }
+
+  /** Takes over what the first full (200) response says about the file. */
+  private async adopt(response: HttpResponse): Promise<void> {
+    const { headers } = response;
+    const length = parseContentLength(headers.get('content-length'));
+    const patch: Partial<DownloadRecord> = {
+      finalUrl: response.url,
+      length,
+      etag: headers.get('etag') ?? undefined,
+      lastModified: headers.get('last-modified') ?? undefined,
+      date: headers.get('date') ?? undefined,
+      acceptRanges: /\bbytes\b/i.test(headers.get('accept-ranges') ?? ''),
+      contentType: headers.get('content-type') ?? undefined,
+      segments: initialSegments(length),
+    };
+    if (!this.rec.target) {
+      const name = chooseFilename({ contentDisposition: headers.get('content-disposition'), url: response.url });
+      patch.target = await this.freeTarget(name);
+    }
+    await this.update(patch);
+    this.logger.info(
+      `${this.tag} ${response.url === this.rec.url ? '' : `via ${redactUrl(response.url)}, `}length ${length ?? 'unknown'}, ` +
+        `ETag ${patch.etag ?? 'none'}, Last-Modified ${patch.lastModified ?? 'none'} → ${patch.target ?? this.rec.target}`,
+    );
+  }
+
+  /** A name in the target folder that neither a file nor another download's part file uses. */
+  private async freeTarget(name: string): Promise<string> {
+    const dir = this.rec.targetDir;
+    const taken = async (full: string) => (await exists(full)) || (await exists(partPathFor(full)));
+    try {
+      return resolveInside(dir, await nextFreeName(dir, name, taken));
+    } catch (error) {
+      throw fromFileSystemError(error, `choose a file name in ${dir}`);
+    }
+  }
+
+  /**
+   * Streams the body to the part file starting at `position`; the first `overlap` bytes are
+   * compared with what is already on disk instead of being written.
+   */
+  private async receive(body: Readable, position: number, overlap: number, connection: AbortController, signal: AbortSignal): Promise<void> {
+    const target = this.rec.target;
+    if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
+    const segment = this.rec.segments[0];
+    const handle = await openPartFile(partPathFor(target), position);
+    const stallMs = this.options.stallTimeoutMs ?? 30_000;
+    let stalled = false;
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStall = () => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => {
+        stalled = true;
+        connection.abort(new AbortError('stall'));
+      }, stallMs);
+    };
+    let verify = overlap > 0 ? await readAt(handle, position - overlap, overlap) : undefined;
+    let verified = 0;
+    let written = position;
+    try {
+      armStall();
+      for await (const data of body) {
+        armStall();
+        let chunk = data as Buffer;
+        if (verify) {
+          const take = Math.min(chunk.length, verify.length - verified);
+          if (!chunk.subarray(0, take).equals(verify.subarray(verified, verified + take))) {
+            throw new RestartNeeded('the file changed on the server (overlap check failed)');
+          }
+          verified += take;
+          chunk = chunk.subarray(take);
+          if (verified === verify.length) {
+            this.logger.debug(`${this.tag} overlap of ${verified} bytes matches`);
+            verify = undefined;
+          }
+          if (chunk.length === 0) continue;
+        }
+        if (segment.end !== undefined && written + chunk.length > segment.end) {
+          throw new TransferError('ERR_LENGTH_MISMATCH', `server sent more than the announced ${segment.end} bytes`);
+        }
+        try {
+          await writeFully(handle, chunk, written);
+        } catch (error) {
+          throw fromFileSystemError(error, `write ${partPathFor(target)}`);
+        }
+        written += chunk.length;
+        segment.done = written - segment.start;
+        if (written > this.highWater) this.highWater = written;
+        this.tick();
+      }
+    } catch (error) {
+      if (stalled && !signal.aborted) {
+        throw new TransferError('ERR_STALLED', `no data for ${Math.round(stallMs / 1000)} s`, { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(stallTimer);
+      await handle.close().catch(() => undefined);
+      this.tick(true);
+    }
+    if (verify) throw new TransferError('ERR_SHORT_BODY', 'connection ended during the overlap check');
+    if (segment.end !== undefined && written < segment.end) {
+      throw new TransferError('ERR_SHORT_BODY', `connection ended after ${written} of ${segment.end} bytes`);
+    }
+    if (segment.end === undefined) {
+      // Unknown length (chunked): a clean end of the body is the end of the file.
+      await this.update({ length: written, segments: [{ start: 0, end: written, done: written }] });
+    }
+  }
+
+  /** Progress event and periodic save, both throttled. */
+  private tick(force = false): void {
+    const now = this.clock.now();
+    const bytes = downloadedBytes(this.rec);
+    this.speed.add(now, bytes);
+    if (force || now - this.lastProgress >= (this.options.progressIntervalMs ?? 250)) {
+      this.lastProgress = now;
+      const bytesPerSecond = this.speed.bytesPerSecond(now);
+      const length = this.rec.length;
+      this.progressEmitter.fire({
+        id: this.rec.id,
+        bytes,
+        length,
+        bytesPerSecond,
+        etaSeconds: etaSeconds(length === undefined ? undefined : length - bytes, bytesPerSecond),
+      });
+    }
+    if (force || now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000)) {
+      this.lastPersist = now;
+      this.persistInBackground();
+    }
+  }
+
+  /** Saves without holding up the byte loop; at most one save is in flight. */
+  private persistInBackground(): void {
+    this.persisting = this.persisting.then(() => this.save()).catch((error: unknown) => {
+      this.logger.warn(`${this.tag} could not save progress: ${String(error)}`);
+    });
+  }
+
+  private async settle(): Promise<void> {
+    await this.persisting;
+  }
+
+  private async save(): Promise<void> {
+    this.rec = { ...this.rec, updatedAt: this.clock.now() };
+    await this.options.store.put(this.rec);
+    this.recordEmitter.fire(this.rec);
+  }
+
+  private async update(patch: Partial<DownloadRecord>): Promise<void> {
+    await this.settle();
+    this.rec = { ...this.rec, ...patch };
+    await this.save();
+  }
+
+  /** Trusts the part file over the record: a lazily flushed record may be behind or ahead. */
+  private async reconcile(): Promise<number> {
+    if (!this.rec.target) return 0;
+    const size = await fileSize(partPathFor(this.rec.target));
+    const reconciled = reconcileWithPartSize(this.rec, size);
+    const offset = reconciled.segments[0].done;
+    if (offset !== downloadedBytes(this.rec)) {
+      this.logger.info(`${this.tag} record said ${downloadedBytes(this.rec)} bytes, part file holds ${size}: resuming at ${offset}`);
+      await this.update({ segments: reconciled.segments });
+    }
+    if (this.highWater < offset) this.highWater = offset;
+    return offset;
+  }
+
+  private async restartFromZero(reason: string): Promise<void> {
+    this.logger.warn(`${this.tag} restarting from byte 0: ${reason}`);
+    if (this.rec.target) {
+      const handle = await openPartFile(partPathFor(this.rec.target), 0);
+      await handle.close();
+    }
+    this.speed.reset();
+    await this.update({
+      restartReason: reason,
+      length: undefined,
+      etag: undefined,
+      lastModified: undefined,
+      date: undefined,
+      segments: initialSegments(undefined),
+    });
+  }
+
+  /** Length check, optional checksum, fsync, then an atomic rename that never overwrites. */
+  private async finalize(signal: AbortSignal): Promise<void> {
+    const target = this.rec.target;
+    if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
+    const partPath = partPathFor(target);
+    const size = await fileSize(partPath);
+    if (this.rec.length !== undefined && size !== this.rec.length) {
+      throw new TransferError('ERR_LENGTH_MISMATCH', `part file holds ${size} bytes, expected ${this.rec.length}`);
+    }
+    if (this.rec.sha256) {
+      const actual = await sha256File(partPath, signal);
+      if (actual !== this.rec.sha256) {
+        // The bytes are not the file the user asked for: keep nothing that could be mistaken for it.
+        await fs.rm(partPath, { force: true });
+        await this.update({ segments: initialSegments(undefined), length: undefined });
+        throw new TransferError('ERR_CHECKSUM_MISMATCH', `sha256 is ${actual}, expected ${this.rec.sha256}`);
+      }
+    }
+    let finalPath: string;
+    try {
+      const handle = await fs.open(partPath, 'r+');
+      await handle.sync();
+      await handle.close();
+      finalPath = await this.renameWithoutOverwrite(partPath, target);
+      await syncDirectory(path.dirname(finalPath));
+    } catch (error) {
+      throw fromFileSystemError(error, `move ${partPath} into place`);
+    }
+    await this.update({ state: 'completed', target: finalPath, lastError: undefined });
+    this.logger.info(`${this.tag} completed: ${finalPath} (${size} bytes)`);
+  }
+
+  /**
+   * link() fails when the name exists, so no window exists in which another file could be
+   * replaced; where hard links are unsupported we fall back to check-then-rename.
+   */
+  private async renameWithoutOverwrite(partPath: string, target: string): Promise<string> {
+    const dir = path.dirname(target);
+    let candidate = target;
+    for (;;) {
+      try {
+        await fs.link(partPath, candidate);
+        await fs.unlink(partPath);
+        return candidate;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') {
+          candidate = resolveInside(dir, await nextFreeName(dir, path.basename(target), exists));
+          continue;
+        }
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS' || code === 'EOPNOTSUPP') {
+          if (await exists(candidate)) {
+            candidate = resolveInside(dir, await nextFreeName(dir, path.basename(target), exists));
+          }
+          await fs.rename(partPath, candidate);
+          return candidate;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async extraHeaders(): Promise<Record<string, string>> {
+    return (await this.options.headers?.(this.rec.url)) ?? {};
+  }
+}
+
+/** A new download record for `url`, saved into `targetDir` (or exactly `target`). */
+export function newDownloadRecord(input: {
+  id: string;
+  url: string;
+  targetDir: string;
+  target?: string;
+  sha256?: string;
+  connections?: number;
+  now: number;
+}): DownloadRecord {
+  return {
+    schemaVersion: 1,
+    id: input.id,
+    kind: 'download',
+    url: input.url,
+    targetDir: input.targetDir,
+    target: input.target,
+    targetFixed: input.target !== undefined ? true : undefined,
+    sha256: input.sha256?.toLowerCase(),
+    connections: input.connections,
+    state: 'queued',
+    segments: initialSegments(undefined),
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Every failure the engine reports is a TransferError with a stable `code`.
+ * User interfaces map codes to localized messages; the English `message` is for logs.
+ */
+export type TransferErrorCode =
+  | 'ERR_INVALID_URL'
+  | 'ERR_UNSUPPORTED_PROTOCOL'
+  | 'ERR_NETWORK'
+  | 'ERR_CONNECT_TIMEOUT'
+  | 'ERR_RESPONSE_TIMEOUT'
+  | 'ERR_STALLED'
+  | 'ERR_TOO_MANY_REDIRECTS'
+  | 'ERR_HTTP_STATUS'
+  | 'ERR_CONTENT_ENCODING'
+  | 'ERR_RANGE_MISMATCH'
+  | 'ERR_CONTENT_CHANGED'
+  | 'ERR_SHORT_BODY'
+  | 'ERR_LENGTH_MISMATCH'
+  | 'ERR_CHECKSUM_MISMATCH'
+  | 'ERR_DISK_FULL'
+  | 'ERR_FILE_SYSTEM'
+  | 'ERR_TARGET_EXISTS'
+  | 'ERR_RETRIES_EXHAUSTED'
+  | 'ERR_ABORTED'
+  | 'ERR_RECORD_INVALID'
+  | 'ERR_UPLOAD_NOT_RESUMABLE'
+  | 'ERR_UPLOAD_GONE'
+  | 'ERR_FILE_CHANGED';
+
+export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
+  'ERR_INVALID_URL', 'ERR_UNSUPPORTED_PROTOCOL', 'ERR_NETWORK', 'ERR_CONNECT_TIMEOUT',
+  'ERR_RESPONSE_TIMEOUT', 'ERR_STALLED', 'ERR_TOO_MANY_REDIRECTS', 'ERR_HTTP_STATUS',
+  'ERR_CONTENT_ENCODING', 'ERR_RANGE_MISMATCH', 'ERR_CONTENT_CHANGED', 'ERR_SHORT_BODY',
+  'ERR_LENGTH_MISMATCH', 'ERR_CHECKSUM_MISMATCH', 'ERR_DISK_FULL', 'ERR_FILE_SYSTEM',
+  'ERR_TARGET_EXISTS', 'ERR_RETRIES_EXHAUSTED', 'ERR_ABORTED', 'ERR_RECORD_INVALID',
+  'ERR_UPLOAD_NOT_RESUMABLE', 'ERR_UPLOAD_GONE', 'ERR_FILE_CHANGED',
+];
+
+export interface TransferErrorDetails {
+  /** HTTP status, when the error came from a response. */
+  status?: number;
+  /** Seconds or HTTP-date from a Retry-After header. */
+  retryAfter?: string;
+  cause?: unknown;
+}
+
+export class TransferError extends Error {
+  override readonly name = 'TransferError';
+  readonly status?: number;
+  readonly retryAfter?: string;
+
+  constructor(readonly code: TransferErrorCode, message: string, details: TransferErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.retryAfter = details.retryAfter;
+  }
+
+  toJSON(): { code: TransferErrorCode; message: string; status?: number } {
+    return { code: this.code, message: this.message, status: this.status };
+  }
+}
+
+export function isTransferError(value: unknown): value is TransferError {
+  return value instanceof TransferError;
+}
+
+/** Why an AbortSignal fired: pause, cancel and shutdown are all aborts, told apart by reason. */
+export type AbortReason = 'pause' | 'cancel' | 'shutdown' | 'stall' | 'timeout';
+
+export class AbortError extends TransferError {
+  constructor(readonly reason: AbortReason | string = 'cancel') {
+    super('ERR_ABORTED', `aborted (${reason})`);
+  }
+}
+
+/** Reason carried by an aborted signal, normalised to a string. */
+export function abortReasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof AbortError) return reason.reason;
+  if (typeof reason === 'string') return reason;
+  return 'cancel';
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(abortReasonOf(signal));
+}
+
+/** Strips user:password from URLs before they reach a message or a log. */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = new URL(String(url));
+    if (parsed.username || parsed.password) {
+      parsed.username = '';
+      parsed.password = '';
+    }
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/** Maps a file-system error to the engine's codes (a full disk deserves its own message). */
+export function fromFileSystemError(error: unknown, action: string): TransferError {
+  if (error instanceof TransferError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new TransferError('ERR_DISK_FULL', `no space left on device while trying to ${action}`, { cause: error });
+  }
+  return new TransferError('ERR_FILE_SYSTEM', `could not ${action}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}

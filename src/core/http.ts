@@ -1,0 +1,217 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
+import * as tls from 'node:tls';
+import type { Readable } from 'node:stream';
+import fetch, { type RequestInit } from 'node-fetch';
+import { AbortError, TransferError, abortReasonOf, redactUrl } from './errors';
+
+/**
+ * The engine's only door to the network: node-fetch underneath, with redirects followed here
+ * (so credentials can be dropped on the way), identity encoding, per-phase timeouts and
+ * cancellation through AbortSignal.
+ */
+export interface HttpRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  signal?: AbortSignal;
+  /** Follow redirects (default) or hand 3xx responses back to the caller. */
+  followRedirects?: boolean;
+}
+
+export interface HttpHeaders {
+  get(name: string): string | null;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HttpHeaders;
+  /** URL of the response after redirects. */
+  url: string;
+  redirected: boolean;
+  body: Readable;
+  /** Stop reading and free the connection. */
+  discard(): void;
+}
+
+export interface HttpClient {
+  request(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+}
+
+export interface HttpClientOptions {
+  /** Time to establish the TCP (and TLS) connection. */
+  connectTimeoutMs?: number;
+  /** Time from sending the request until the response headers arrive. */
+  responseTimeoutMs?: number;
+  maxRedirects?: number;
+  userAgent?: string;
+  /** Proxy hook: an agent for the given URL, or undefined for a direct connection. */
+  agentFor?: (url: URL) => http.Agent | undefined;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that must not follow a redirect to another origin or from https to http. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+export const DEFAULT_USER_AGENT = 'resumable-transfers/0.1';
+
+type AgentConstructor = typeof http.Agent | typeof https.Agent;
+
+/** An agent that fails a connection which is not established within `timeoutMs`. */
+function connectTimeoutAgent<T extends AgentConstructor>(Base: T, timeoutMs: number): InstanceType<T> {
+  const agent = new Base({ keepAlive: true, maxFreeSockets: 16 }) as InstanceType<T> & {
+    createConnection(options: unknown, callback?: unknown): Socket;
+  };
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options: unknown, callback?: unknown) => {
+    const socket = create(options, callback);
+    const timer = setTimeout(() => {
+      const error = Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'ERR_RT_CONNECT_TIMEOUT' });
+      socket.destroy(error);
+    }, timeoutMs);
+    const clear = () => clearTimeout(timer);
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', clear);
+    socket.once('close', clear);
+    return socket;
+  };
+  return agent;
+}
+
+export function sameOrigin(a: URL, b: URL): boolean {
+  return a.protocol === b.protocol && a.host === b.host;
+}
+
+/** Headers for the next hop: credentials only survive a same-origin hop that keeps https. */
+export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
+  const downgrade = from.protocol === 'https:' && to.protocol === 'http:';
+  if (sameOrigin(from, to) && !downgrade) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
+}
+
+/** Classifies a low-level failure into the engine's error codes. */
+export function networkError(error: unknown, url: string, signal: AbortSignal | undefined): TransferError {
+  if (error instanceof TransferError) return error;
+  if (signal?.aborted) return new AbortError(abortReasonOf(signal));
+  const code = (error as { code?: string })?.code;
+  if (code === 'ERR_RT_CONNECT_TIMEOUT') {
+    return new TransferError('ERR_CONNECT_TIMEOUT', `connecting to ${redactUrl(url)} timed out`, { cause: error });
+  }
+  const detail = code ?? (error as Error)?.message ?? String(error);
+  return new TransferError('ERR_NETWORK', `network error for ${redactUrl(url)}: ${detail}`, { cause: error });
+}
+
+export class NodeFetchHttpClient implements HttpClient {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(private readonly options: HttpClientOptions = {}) {
+    const connectTimeout = options.connectTimeoutMs ?? 30_000;
+    this.httpAgent = connectTimeoutAgent(http.Agent, connectTimeout);
+    this.httpsAgent = connectTimeoutAgent(https.Agent, connectTimeout);
+  }
+
+  dispose(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private agent(url: URL): http.Agent {
+    return this.options.agentFor?.(url) ?? (url.protocol === 'https:' ? this.httpsAgent : this.httpAgent);
+  }
+
+  async request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    let current = parseHttpUrl(url);
+    let method = (options.method ?? 'GET').toUpperCase();
+    let headers: Record<string, string> = {
+      'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT,
+      ...lowerCaseKeys(options.headers ?? {}),
+      // Ranges count encoded bytes: we only ever want the representation itself.
+      'accept-encoding': 'identity',
+    };
+    let body = options.body;
+    const maxRedirects = this.options.maxRedirects ?? 10;
+
+    for (let hop = 0; ; hop++) {
+      const response = await this.send(current, method, headers, body, options.signal);
+      const location = response.headers.get('location');
+      if (options.followRedirects === false || !REDIRECT_STATUSES.has(response.status) || !location) {
+        return { ...response, redirected: hop > 0 };
+      }
+      response.discard();
+      if (hop >= maxRedirects) {
+        throw new TransferError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects from ${redactUrl(url)}`);
+      }
+      const next = parseHttpUrl(new URL(location, current).toString());
+      const keepsMethod = response.status === 307 || response.status === 308;
+      if (!keepsMethod && method !== 'GET' && method !== 'HEAD') {
+        method = 'GET';
+        body = undefined;
+        headers = Object.fromEntries(Object.entries(headers).filter(([n]) => !n.startsWith('content-')));
+      } else if (body !== undefined && !Buffer.isBuffer(body)) {
+        // A consumed stream cannot be sent twice: let the caller decide.
+        return { ...response, redirected: hop > 0 };
+      }
+      headers = headersForRedirect(headers, current, next);
+      current = next;
+    }
+  }
+
+  private async send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: Buffer | Readable | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<HttpResponse, 'redirected'>> {
+    const responseTimeout = this.options.responseTimeoutMs ?? 60_000;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort('timeout'), responseTimeout);
+    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    const init: RequestInit = {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      compress: false,
+      agent: this.agent(url),
+      signal: combined,
+    };
+    try {
+      const response = await fetch(url.toString(), init);
+      const stream = response.body as unknown as Readable;
+      return {
+        status: response.status,
+        headers: response.headers,
+        url: url.toString(),
+        body: stream,
+        discard: () => stream.destroy(),
+      };
+    } catch (error) {
+      if (timeout.signal.aborted && !signal?.aborted) {
+        throw new TransferError('ERR_RESPONSE_TIMEOUT', `no response from ${redactUrl(url)} within ${responseTimeout} ms`, { cause: error });
+      }
+      throw networkError(error, url.toString(), signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/** Parses a user-supplied URL; only http and https are transfers we can resume. */
+export function parseHttpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new TransferError('ERR_INVALID_URL', `not a valid URL: ${text}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TransferError('ERR_UNSUPPORTED_PROTOCOL', `only http and https URLs are supported, not ${url.protocol}`);
+  }
+  return url;
+}

@@ -1,0 +1,206 @@
+/**
+ * The persisted description of one transfer: plain JSON, versioned, validated on every load.
+ * A record that fails validation is never trusted: the transfer restarts from byte 0.
+ */
+export const RECORD_SCHEMA_VERSION = 1;
+
+export type TransferState = 'queued' | 'running' | 'paused' | 'failed' | 'completed' | 'cancelled';
+export const TRANSFER_STATES: readonly TransferState[] = ['queued', 'running', 'paused', 'failed', 'completed', 'cancelled'];
+
+/**
+ * A byte range of the file fetched over one connection. `end` is exclusive and undefined while
+ * the length is unknown. `done` counts bytes from `start` whose write to disk completed.
+ */
+export interface Segment {
+  start: number;
+  end?: number;
+  done: number;
+}
+
+export interface RecordedError {
+  code: string;
+  message: string;
+  status?: number;
+}
+
+/** Which window (or process) runs the transfer; stale leases may be taken over. */
+export interface OwnerLease {
+  owner: string;
+  expiresAt: number;
+}
+
+interface RecordBase {
+  schemaVersion: typeof RECORD_SCHEMA_VERSION;
+  id: string;
+  state: TransferState;
+  createdAt: number;
+  updatedAt: number;
+  lastError?: RecordedError;
+  /** Why the transfer last started over from byte 0 (shown to the user). */
+  restartReason?: string;
+  lease?: OwnerLease;
+}
+
+export interface DownloadRecord extends RecordBase {
+  kind: 'download';
+  url: string;
+  finalUrl?: string;
+  /** Folder the file goes into; the name may come from the server. */
+  targetDir: string;
+  /** Final path, fixed once the first response named the file (or given by the user). */
+  target?: string;
+  /** True when the user named the file: never replace it with a server-supplied name. */
+  targetFixed?: boolean;
+  length?: number;
+  etag?: string;
+  lastModified?: string;
+  date?: string;
+  acceptRanges?: boolean;
+  contentType?: string;
+  segments: Segment[];
+  /** Expected sha256 (hex), verified before the file gets its final name. */
+  sha256?: string;
+  connections?: number;
+}
+
+export interface UploadFingerprint {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface UploadRecord extends RecordBase {
+  kind: 'upload';
+  /** The endpoint the user chose. */
+  url: string;
+  /** The resource the server created for this upload (tus/IETF), or the PUT target. */
+  uploadUrl?: string;
+  protocol?: string;
+  source: string;
+  fingerprint: UploadFingerprint;
+  /** Bytes the server confirmed, as last seen. */
+  offset: number;
+  length: number;
+  expiresAt?: number;
+  chunkSize?: number;
+}
+
+export type TransferRecord = DownloadRecord | UploadRecord;
+
+export function downloadedBytes(record: DownloadRecord): number {
+  return record.segments.reduce((sum, segment) => sum + segment.done, 0);
+}
+
+export function transferredBytes(record: TransferRecord): number {
+  return record.kind === 'download' ? downloadedBytes(record) : record.offset;
+}
+
+export function totalBytes(record: TransferRecord): number | undefined {
+  return record.length;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isOptional = <T>(v: unknown, check: (x: unknown) => x is T): boolean => v === undefined || check(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
+function checkHttpUrl(value: unknown): string | undefined {
+  if (!isNonEmptyString(value)) return 'url missing';
+  try {
+    const protocol = new URL(value).protocol;
+    return protocol === 'http:' || protocol === 'https:' ? undefined : 'url is not http(s)';
+  } catch {
+    return 'url is not a valid URL';
+  }
+}
+
+function checkSegments(value: unknown, length: number | undefined): string | undefined {
+  if (!Array.isArray(value) || value.length === 0) return 'segments missing';
+  let previousEnd = 0;
+  for (const segment of value) {
+    if (!isObject(segment) || !isCount(segment.start) || !isCount(segment.done) || !isOptional(segment.end, isCount)) {
+      return 'segment malformed';
+    }
+    if (segment.start < previousEnd) return 'segments overlap or are out of order';
+    const end = segment.end as number | undefined;
+    if (end !== undefined) {
+      if (end < segment.start) return 'segment ends before it starts';
+      if (segment.start + segment.done > end) return 'segment claims more than its range';
+      if (length !== undefined && end > length) return 'segment past the end of the file';
+      previousEnd = end;
+    } else if (length !== undefined) {
+      return 'open segment although the length is known';
+    }
+  }
+  return undefined;
+}
+
+function checkBase(value: Record<string, unknown>): string | undefined {
+  if (value.schemaVersion !== RECORD_SCHEMA_VERSION) return `unsupported schemaVersion ${String(value.schemaVersion)}`;
+  if (!isNonEmptyString(value.id)) return 'id missing';
+  if (!TRANSFER_STATES.includes(value.state as TransferState)) return 'state unknown';
+  if (!isCount(value.createdAt) || !isCount(value.updatedAt)) return 'timestamps missing';
+  if (value.lastError !== undefined && !(isObject(value.lastError) && isString(value.lastError.code) && isString(value.lastError.message))) {
+    return 'lastError malformed';
+  }
+  if (value.lease !== undefined && !(isObject(value.lease) && isString(value.lease.owner) && isCount(value.lease.expiresAt))) {
+    return 'lease malformed';
+  }
+  return checkHttpUrl(value.url);
+}
+
+function checkDownload(value: Record<string, unknown>): string | undefined {
+  if (!isNonEmptyString(value.targetDir)) return 'targetDir missing';
+  if (!isOptional(value.target, isNonEmptyString)) return 'target malformed';
+  if (!isOptional(value.length, isCount)) return 'length malformed';
+  for (const key of ['finalUrl', 'etag', 'lastModified', 'date', 'contentType', 'restartReason'] as const) {
+    if (!isOptional(value[key], isString)) return `${key} malformed`;
+  }
+  if (!isOptional(value.acceptRanges, isBoolean) || !isOptional(value.targetFixed, isBoolean)) return 'flags malformed';
+  if (value.sha256 !== undefined && !(isString(value.sha256) && /^[0-9a-f]{64}$/.test(value.sha256))) return 'sha256 malformed';
+  if (!isOptional(value.connections, isCount)) return 'connections malformed';
+  return checkSegments(value.segments, value.length as number | undefined);
+}
+
+function checkUpload(value: Record<string, unknown>): string | undefined {
+  if (!isNonEmptyString(value.source)) return 'source missing';
+  const fp = value.fingerprint;
+  if (!isObject(fp) || !isNonEmptyString(fp.path) || !isCount(fp.size) || typeof fp.mtimeMs !== 'number') return 'fingerprint malformed';
+  if (!isCount(value.offset) || !isCount(value.length) || value.offset > value.length) return 'offset malformed';
+  if (value.uploadUrl !== undefined && checkHttpUrl(value.uploadUrl)) return 'uploadUrl malformed';
+  if (!isOptional(value.protocol, isString) || !isOptional(value.expiresAt, isCount) || !isOptional(value.chunkSize, isCount)) {
+    return 'upload fields malformed';
+  }
+  return undefined;
+}
+
+/** Validates anything read back from storage. Unknown extra fields are tolerated and kept. */
+export function validateRecord(value: unknown): Validation<TransferRecord> {
+  if (!isObject(value)) return { ok: false, reason: 'not an object' };
+  const reason =
+    checkBase(value) ??
+    (value.kind === 'download' ? checkDownload(value) : value.kind === 'upload' ? checkUpload(value) : 'kind unknown');
+  return reason ? { ok: false, reason } : { ok: true, value: value as unknown as TransferRecord };
+}
+
+/**
+ * Brings a possibly stale record in line with the `.part` file (globalState is flushed lazily, a
+ * crash can lose the last writes): no segment may claim bytes the file does not hold.
+ * Returns a new record; the input is not modified.
+ */
+export function reconcileWithPartSize(record: DownloadRecord, partSize: number): DownloadRecord {
+  const segments = record.segments.map((segment) => ({
+    ...segment,
+    done: Math.max(0, Math.min(segment.done, partSize - segment.start)),
+  }));
+  return { ...record, segments };
+}
+
+/** A fresh single-segment layout, used for a new download and for every restart from byte 0. */
+export function initialSegments(length: number | undefined): Segment[] {
+  return [{ start: 0, end: length, done: 0 }];
+}

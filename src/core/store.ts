@@ -1,0 +1,120 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { validateRecord, type TransferRecord } from './record';
+
+/**
+ * Where transfer records live. The editor backs it with globalState, the CLI with a JSON file.
+ * Implementations store plain JSON and never secrets.
+ */
+export interface TransferStore {
+  list(): Promise<TransferRecord[]>;
+  get(id: string): Promise<TransferRecord | undefined>;
+  put(record: TransferRecord): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** Result of loading: valid records, and ids whose stored data could not be trusted. */
+export interface LoadedRecords {
+  records: TransferRecord[];
+  invalid: { id: string; reason: string; raw: unknown }[];
+}
+
+/** Validates raw stored values; shared by every store implementation. */
+export function partitionRecords(entries: [string, unknown][]): LoadedRecords {
+  const result: LoadedRecords = { records: [], invalid: [] };
+  for (const [id, raw] of entries) {
+    const checked = validateRecord(raw);
+    if (checked.ok) result.records.push(checked.value);
+    else result.invalid.push({ id, reason: checked.reason, raw });
+  }
+  return result;
+}
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+export class MemoryTransferStore implements TransferStore {
+  private readonly records = new Map<string, unknown>();
+
+  async list(): Promise<TransferRecord[]> {
+    return partitionRecords([...this.records]).records;
+  }
+  async get(id: string): Promise<TransferRecord | undefined> {
+    const checked = validateRecord(this.records.get(id));
+    return checked.ok ? clone(checked.value) : undefined;
+  }
+  async put(record: TransferRecord): Promise<void> {
+    this.records.set(record.id, clone(record));
+  }
+  async delete(id: string): Promise<void> {
+    this.records.delete(id);
+  }
+  /** For tests: write anything, valid or not. */
+  putRaw(id: string, raw: unknown): void {
+    this.records.set(id, raw);
+  }
+}
+
+/**
+ * One JSON file holding a map of records. Writes go to a temporary name and are renamed over the
+ * old file, so a crash leaves either the old or the new content, never half of one; a write
+ * with unchanged content is skipped.
+ */
+export class JsonFileTransferStore implements TransferStore {
+  private lastWritten?: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly filePath: string) {}
+
+  private async readAll(): Promise<Record<string, unknown>> {
+    try {
+      const parsed: unknown = JSON.parse(await fs.readFile(this.filePath, 'utf8'));
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    } catch {
+      // Missing or corrupt: both mean "nothing we can trust".
+      return {};
+    }
+  }
+
+  private async writeAll(all: Record<string, unknown>): Promise<void> {
+    const text = JSON.stringify(all, null, 1);
+    if (text === this.lastWritten) return;
+    if (Object.keys(all).length === 0) {
+      await fs.rm(this.filePath, { force: true });
+    } else {
+      const temporary = `${this.filePath}.${process.pid}.tmp`;
+      await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+      await fs.writeFile(temporary, text);
+      await fs.rename(temporary, this.filePath);
+    }
+    this.lastWritten = text;
+  }
+
+  /** Serialises read-modify-write cycles within this process. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async list(): Promise<TransferRecord[]> {
+    return partitionRecords(Object.entries(await this.readAll())).records;
+  }
+  async get(id: string): Promise<TransferRecord | undefined> {
+    const checked = validateRecord((await this.readAll())[id]);
+    return checked.ok ? checked.value : undefined;
+  }
+  put(record: TransferRecord): Promise<void> {
+    return this.exclusive(async () => {
+      const all = await this.readAll();
+      all[record.id] = record;
+      await this.writeAll(all);
+    });
+  }
+  delete(id: string): Promise<void> {
+    return this.exclusive(async () => {
+      const all = await this.readAll();
+      delete all[id];
+      await this.writeAll(all);
+    });
+  }
+}
