@@ -26,15 +26,10 @@ import {
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord } from './record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from './retry';
 import { SpeedMeter, etaSeconds } from './speed';
+import type { TransferProgress, TransferRunner } from './runner';
 import type { TransferStore } from './store';
 
-export interface DownloadProgress {
-  id: string;
-  bytes: number;
-  length?: number;
-  bytesPerSecond: number;
-  etaSeconds?: number;
-}
+export type DownloadProgress = TransferProgress;
 
 export interface DownloadRetryEvent {
   id: string;
@@ -60,6 +55,8 @@ export interface DownloadOptions {
   headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
   /** Bytes re-fetched and compared before appending when there is no strong validator. */
   overlapBytes?: number;
+  /** Applied to the record on every save (the manager uses it to renew its ownership lease). */
+  decorate?: (record: DownloadRecord) => DownloadRecord;
 }
 
 /** Thrown inside an attempt when the file must start over from byte 0 with a plain GET. */
@@ -79,14 +76,14 @@ const MAX_RESTARTS = 3;
  * one, exact `Content-Range` checks, restart on 200, length/checksum checks, fsync and an atomic
  * rename that never overwrites an existing file.
  */
-export class DownloadTask {
+export class DownloadTask implements TransferRunner {
   private readonly progressEmitter = new Emitter<DownloadProgress>();
   private readonly recordEmitter = new Emitter<DownloadRecord>();
   private readonly retryEmitter = new Emitter<DownloadRetryEvent>();
   /** Throttled progress (bytes whose write completed, speed, ETA). */
   readonly onProgress: Event<DownloadProgress> = this.progressEmitter.event;
   /** Every saved change of the record (state, target, validators, periodic progress). */
-  readonly onRecord: Event<DownloadRecord> = this.recordEmitter.event;
+  readonly onRecord: Event<DownloadRecord> = this.recordEmitter.event as Event<DownloadRecord>;
   readonly onRetry: Event<DownloadRetryEvent> = this.retryEmitter.event;
 
   private readonly clock: Clock;
@@ -413,8 +410,15 @@ export class DownloadTask {
     await this.persisting;
   }
 
+  /** Saves the current record now, e.g. to renew the ownership lease while no bytes flow. */
+  checkpoint(): Promise<void> {
+    this.persistInBackground();
+    return this.persisting;
+  }
+
   private async save(): Promise<void> {
-    this.rec = { ...this.rec, updatedAt: this.clock.now() };
+    const stamped = { ...this.rec, updatedAt: this.clock.now() };
+    this.rec = this.options.decorate ? this.options.decorate(stamped) : stamped;
     await this.options.store.put(this.rec);
     this.recordEmitter.fire(this.rec);
   }

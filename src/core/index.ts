@@ -9,6 +9,8 @@ export * from './record';
 export * from './store';
 export * from './http';
 export * from './download';
+export * from './runner';
+export * from './manager';
 export * from './format';
 export * from './speed';
 export { chooseFilename, sanitizeFilename, resolveInside, nextFreeName } from './filename';

@@ -1,0 +1,363 @@
+import { promises as fs } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from './clock';
+import { AbortError, TransferError } from './errors';
+import { Emitter, type Disposable, type Event } from './events';
+import { silentLogger, type Logger } from './logger';
+import { partPathFor } from './part-file';
+import { initialSegments, type TransferRecord, type TransferState } from './record';
+import type { TransferProgress, TransferRunner } from './runner';
+import type { TransferStore } from './store';
+
+/** Builds the runner for a record; the manager does not care whether it downloads or uploads. */
+export type RunnerFactory = (record: TransferRecord, hooks: RunnerHooks) => TransferRunner;
+
+export interface RunnerHooks {
+  /** Must be applied to the record on every save: it carries this manager's ownership lease. */
+  decorate: <T extends TransferRecord>(record: T) => T;
+}
+
+export interface TransferManagerOptions {
+  store: TransferStore;
+  createRunner: RunnerFactory;
+  clock?: Clock;
+  logger?: Logger;
+  maxConcurrent?: number;
+  /** Identifies this window or process in ownership leases. */
+  ownerId?: string;
+  /** How long a lease lasts without renewal; another owner may take over after that. */
+  leaseMs?: number;
+  /** How often records owned by someone else are re-read to show their progress. */
+  remoteRefreshMs?: number;
+}
+
+/** Why a restored transfer did not start by itself. */
+export type HeldReason = 'auto-resume-off' | 'running-elsewhere';
+
+export interface TransferSnapshot {
+  record: TransferRecord;
+  progress?: TransferProgress;
+  /** Set while another window owns the transfer or auto-resume is off. */
+  held?: HeldReason;
+}
+
+export interface TransferChange {
+  id: string;
+  /** Undefined when the transfer was removed. */
+  snapshot?: TransferSnapshot;
+}
+
+interface Entry {
+  record: TransferRecord;
+  progress?: TransferProgress;
+  held?: HeldReason;
+  runner?: TransferRunner;
+  controller?: AbortController;
+  running?: Promise<void>;
+}
+
+const ACTIVE_STATES: ReadonlySet<TransferState> = new Set(['queued', 'running']);
+
+/**
+ * Queue, concurrency limit and lifecycle for many transfers. Every state change is saved to the
+ * store before it is announced, so what a user sees is what survives a reload.
+ */
+export class TransferManager implements Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private readonly changeEmitter = new Emitter<TransferChange>();
+  private readonly progressEmitter = new Emitter<TransferProgress>();
+  /** A transfer's record, state or hold changed, or it was removed. */
+  readonly onDidChange: Event<TransferChange> = this.changeEmitter.event;
+  /** Throttled byte progress of running transfers. */
+  readonly onDidProgress: Event<TransferProgress> = this.progressEmitter.event;
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly ownerId: string;
+  private readonly leaseMs: number;
+  private maxConcurrent: number;
+  private leaseTimer?: NodeJS.Timeout;
+  private remoteTimer?: NodeJS.Timeout;
+  private disposed = false;
+
+  constructor(private readonly options: TransferManagerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.ownerId = options.ownerId ?? randomUUID();
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 3);
+  }
+
+  setMaxConcurrent(value: number): void {
+    this.maxConcurrent = Math.max(1, value);
+    this.schedule();
+  }
+
+  list(): TransferSnapshot[] {
+    return [...this.entries.values()].map((entry) => this.snapshotOf(entry)).sort((a, b) => a.record.createdAt - b.record.createdAt);
+  }
+
+  get(id: string): TransferSnapshot | undefined {
+    const entry = this.entries.get(id);
+    return entry && this.snapshotOf(entry);
+  }
+
+  /** Transfers running here or waiting for a free slot. */
+  activeCount(): number {
+    return [...this.entries.values()].filter((entry) => ACTIVE_STATES.has(entry.record.state) && !entry.held).length;
+  }
+
+  /**
+   * Loads every saved transfer. Unfinished ones resume when `autoResume` is on, unless another
+   * owner holds a live lease; otherwise they wait, paused, with the reason.
+   */
+  async restore(options: { autoResume: boolean }): Promise<void> {
+    const records = await this.options.store.list();
+    const now = this.clock.now();
+    for (const record of records) {
+      if (this.entries.has(record.id)) continue;
+      const entry: Entry = { record };
+      if (ACTIVE_STATES.has(record.state)) {
+        if (this.leasedElsewhere(record, now)) entry.held = 'running-elsewhere';
+        else if (!options.autoResume) {
+          entry.record = { ...record, state: 'paused' };
+          entry.held = 'auto-resume-off';
+          await this.save(entry.record);
+        } else {
+          entry.record = { ...record, state: 'queued' };
+        }
+      }
+      this.entries.set(record.id, entry);
+      this.announce(entry);
+    }
+    this.logger.info(`restored ${records.length} transfer(s)`);
+    this.ensureTimers();
+    this.schedule();
+  }
+
+  /** Adds a new transfer (already a complete record, state queued) and starts it when a slot is free. */
+  async add(record: TransferRecord): Promise<TransferSnapshot> {
+    const entry: Entry = { record: { ...record, state: 'queued' } };
+    this.entries.set(record.id, entry);
+    await this.save(entry.record);
+    this.announce(entry);
+    this.ensureTimers();
+    this.schedule();
+    return this.snapshotOf(entry);
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  async pause(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || !ACTIVE_STATES.has(entry.record.state) || entry.held === 'running-elsewhere') return;
+    if (entry.controller) {
+      await this.stop(entry, 'pause');
+    } else {
+      await this.setState(entry, 'paused');
+    }
+  }
+
+  /** Resumes a paused or failed transfer; a cancelled one starts again from byte 0. */
+  async resume(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.record.state === 'completed' || entry.controller) return;
+    if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
+    entry.held = undefined;
+    if (entry.record.state === 'cancelled' && entry.record.kind === 'download') {
+      entry.record = { ...entry.record, segments: initialSegments(undefined), length: undefined, etag: undefined, lastModified: undefined };
+    }
+    await this.setState(entry, 'queued', { lastError: undefined });
+    this.schedule();
+  }
+
+  retry(id: string): Promise<void> {
+    return this.resume(id);
+  }
+
+  /** Stops the transfer and deletes its partial data; the row stays until removed. */
+  async cancel(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.record.state === 'completed' || entry.record.state === 'cancelled') return;
+    if (entry.held === 'running-elsewhere') return;
+    if (entry.controller) await this.stop(entry, 'cancel');
+    await this.deletePartialData(entry.record);
+    await this.setState(entry, 'cancelled');
+  }
+
+  /** Forgets the transfer; unfinished partial data is deleted, a completed file is kept. */
+  async remove(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
+    if (entry.controller) await this.stop(entry, 'cancel');
+    if (entry.record.state !== 'completed') await this.deletePartialData(entry.record);
+    this.entries.delete(id);
+    await this.options.store.delete(id);
+    this.changeEmitter.fire({ id });
+    this.schedule();
+  }
+
+  async pauseAll(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((id) => this.pause(id)));
+  }
+
+  async resumeAll(): Promise<void> {
+    for (const [id, entry] of this.entries) {
+      if (entry.record.state === 'paused' || entry.record.state === 'failed') await this.resume(id);
+    }
+  }
+
+  /** Removes completed and cancelled rows. */
+  async clearFinished(): Promise<void> {
+    for (const [id, entry] of [...this.entries]) {
+      if (entry.record.state === 'completed' || entry.record.state === 'cancelled') await this.remove(id);
+    }
+  }
+
+  /** Stops running transfers so that the next start resumes them; waits for their last save. */
+  async shutdown(): Promise<void> {
+    this.disposed = true;
+    this.clearTimers();
+    await Promise.all([...this.entries.values()].filter((e) => e.controller).map((e) => this.stop(e, 'shutdown')));
+  }
+
+  dispose(): void {
+    void this.shutdown();
+    this.changeEmitter.dispose();
+    this.progressEmitter.dispose();
+  }
+
+  private snapshotOf(entry: Entry): TransferSnapshot {
+    return { record: entry.record, progress: entry.progress, held: entry.held };
+  }
+
+  private announce(entry: Entry): void {
+    this.changeEmitter.fire({ id: entry.record.id, snapshot: this.snapshotOf(entry) });
+  }
+
+  private async save(record: TransferRecord): Promise<void> {
+    await this.options.store.put(record);
+  }
+
+  private async setState(entry: Entry, state: TransferState, patch: Partial<TransferRecord> = {}): Promise<void> {
+    entry.record = { ...entry.record, ...patch, state, updatedAt: this.clock.now() } as TransferRecord;
+    await this.save(entry.record);
+    this.announce(entry);
+  }
+
+  private leasedElsewhere(record: TransferRecord, now: number): boolean {
+    return !!record.lease && record.lease.owner !== this.ownerId && record.lease.expiresAt > now && record.state === 'running';
+  }
+
+  private readonly decorate = <T extends TransferRecord>(record: T): T =>
+    ({ ...record, lease: { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs } });
+
+  private schedule(): void {
+    if (this.disposed) return;
+    let running = [...this.entries.values()].filter((entry) => entry.controller).length;
+    for (const entry of this.entries.values()) {
+      if (running >= this.maxConcurrent) break;
+      if (entry.record.state !== 'queued' || entry.controller || entry.held) continue;
+      running += 1;
+      this.start(entry);
+    }
+  }
+
+  private start(entry: Entry): void {
+    const runner = this.options.createRunner(entry.record, { decorate: this.decorate });
+    const controller = new AbortController();
+    entry.runner = runner;
+    entry.controller = controller;
+    const subscriptions = [
+      runner.onRecord((record) => {
+        entry.record = record;
+        this.announce(entry);
+      }),
+      runner.onProgress((progress) => {
+        entry.progress = progress;
+        this.progressEmitter.fire(progress);
+      }),
+    ];
+    entry.running = runner
+      .run(controller.signal)
+      .then(
+        (record) => {
+          entry.record = record;
+        },
+        (error: unknown) => {
+          entry.record = runner.record;
+          if (!(error instanceof AbortError) && !(error instanceof TransferError)) {
+            this.logger.error(`[${entry.record.id}] unexpected failure: ${String(error)}`);
+          }
+        },
+      )
+      .finally(() => {
+        subscriptions.forEach((s) => s.dispose());
+        entry.runner = undefined;
+        entry.controller = undefined;
+        entry.running = undefined;
+        if (!this.disposed) {
+          this.announce(entry);
+          this.schedule();
+        }
+      });
+  }
+
+  private async stop(entry: Entry, reason: 'pause' | 'cancel' | 'shutdown'): Promise<void> {
+    entry.controller?.abort(new AbortError(reason));
+    await entry.running;
+  }
+
+  private async deletePartialData(record: TransferRecord): Promise<void> {
+    if (record.kind !== 'download' || !record.target) return;
+    await fs.rm(partPathFor(record.target), { force: true }).catch((error: unknown) => {
+      this.logger.warn(`[${record.id}] could not delete partial data: ${String(error)}`);
+    });
+  }
+
+  /** Lease renewal for our runners, and a refresh of rows another owner is running. */
+  private ensureTimers(): void {
+    if (this.disposed) return;
+    this.leaseTimer ??= setInterval(() => {
+      for (const entry of this.entries.values()) void entry.runner?.checkpoint();
+    }, Math.max(1000, this.leaseMs / 3));
+    this.leaseTimer.unref?.();
+    this.remoteTimer ??= setInterval(() => void this.refreshRemote(), this.options.remoteRefreshMs ?? 2000);
+    this.remoteTimer.unref?.();
+  }
+
+  private clearTimers(): void {
+    clearInterval(this.leaseTimer);
+    clearInterval(this.remoteTimer);
+    this.leaseTimer = undefined;
+    this.remoteTimer = undefined;
+  }
+
+  /** Shows progress of transfers run by another window, and takes over those whose lease ran out. */
+  private async refreshRemote(): Promise<void> {
+    const held = [...this.entries.values()].filter((entry) => entry.held === 'running-elsewhere');
+    if (held.length === 0) return;
+    const now = this.clock.now();
+    for (const entry of held) {
+      const latest = await this.options.store.get(entry.record.id);
+      if (!latest) {
+        this.entries.delete(entry.record.id);
+        this.changeEmitter.fire({ id: entry.record.id });
+        continue;
+      }
+      entry.record = latest;
+      if (!this.leasedElsewhere(latest, now)) {
+        entry.held = undefined;
+        if (ACTIVE_STATES.has(latest.state)) {
+          this.logger.info(`[${latest.id}] lease of another window expired: taking over`);
+          entry.record = { ...latest, state: 'queued' };
+        }
+      }
+      this.announce(entry);
+    }
+    this.schedule();
+  }
+}

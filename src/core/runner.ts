@@ -1,0 +1,25 @@
+import type { Event } from './events';
+import type { TransferRecord } from './record';
+
+/** Progress of a running transfer: only bytes that are safely written (download) or acknowledged (upload). */
+export interface TransferProgress {
+  id: string;
+  bytes: number;
+  length?: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+/**
+ * What the manager needs from one running transfer, download or upload. A runner owns its record
+ * while it runs and saves every change through the store it was given.
+ */
+export interface TransferRunner {
+  readonly record: TransferRecord;
+  readonly onProgress: Event<TransferProgress>;
+  readonly onRecord: Event<TransferRecord>;
+  /** Resolves with the completed record; rejects with a TransferError (or AbortError on abort). */
+  run(signal: AbortSignal): Promise<TransferRecord>;
+  /** Saves the current record now (renews the ownership lease). */
+  checkpoint(): Promise<void>;
+}

@@ -1,0 +1,338 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { AbortError, TransferError, newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { createHarness, filesIn, runToEnd, type Harness } from '../support/engine';
+
+const SIZE = 1024 * 1024 + 123;
+const STRONG = '"v1"';
+const DATE_LATER = 'Wed, 25 Nov 2026 10:00:05 GMT';
+const LAST_MODIFIED = 'Wed, 25 Nov 2026 10:00:00 GMT';
+
+async function sha256OfFile(file: string): Promise<string> {
+  return sha256(await readFile(file));
+}
+
+/** Start of `bytes=a-`; a dropped socket loses what node-fetch buffered, so resume points are at or below the cut. */
+function rangeStart(range: string | string[] | undefined): number {
+  const match = /^bytes=(\d+)-$/.exec(String(range));
+  assert.ok(match, `not an open range: ${String(range)}`);
+  return Number(match[1]);
+}
+
+async function expectError(promise: Promise<unknown>, code: string): Promise<TransferError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TransferError, `expected TransferError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+describe('download engine against the fault server', function () {
+  let server: FaultServer;
+  let h: Harness;
+  const body = randomBytesSeeded(SIZE, 1);
+  const changed = randomBytesSeeded(SIZE, 2);
+
+  beforeEach(async () => {
+    server = await startFaultServer();
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await server.close();
+    await h.cleanup();
+  });
+
+  const rangeRequests = (p: string) => server.requests.filter((r) => r.path === p && r.headers.range);
+
+  it('downloads a file, names it from the URL, sends Accept-Encoding: identity', async () => {
+    server.route('/files/plain.bin', { body, etag: STRONG });
+    const done = await runToEnd(h.task(server.url('/files/plain.bin')));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.target, path.join(h.dir, 'plain.bin'));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.deepEqual(await filesIn(h.dir), ['plain.bin']);
+    assert.equal(server.requests[0].headers['accept-encoding'], 'identity');
+    assert.equal((await h.store.get(done.id))?.state, 'completed');
+  });
+
+  it('resumes a dropped connection with Range and a strong If-Range, fetching little twice', async () => {
+    server.route('/a.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 2 } });
+    const done = await runToEnd(h.task(server.url('/a.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    const ranged = rangeRequests('/a.bin');
+    assert.equal(ranged.length, 2);
+    const resumedAt = rangeStart(ranged[0].headers.range);
+    assert.ok(resumedAt > 0 && resumedAt <= 300_000, `resumed at ${resumedAt}`);
+    assert.equal(ranged[0].headers['if-range'], STRONG);
+    assert.equal(ranged[0].status, 206);
+    assert.ok(server.totalBodyBytesSent('/a.bin') < 1.5 * SIZE);
+  });
+
+  it('uses a strong Last-Modified for If-Range when the ETag is weak, never the weak ETag', async () => {
+    server.route('/weak.bin', { body, etag: 'W/"w1"', lastModified: LAST_MODIFIED, date: DATE_LATER, dropAfter: { bytes: 200_000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/weak.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    const [resume] = rangeRequests('/weak.bin');
+    assert.equal(resume.headers['if-range'], LAST_MODIFIED);
+    assert.ok(!server.requests.some((r) => String(r.headers['if-range'] ?? '').startsWith('W/')));
+  });
+
+  it('treats a Last-Modified within the same second as Date as weak: overlap check instead', async () => {
+    server.route('/lm-weak.bin', { body, lastModified: LAST_MODIFIED, date: LAST_MODIFIED, dropAfter: { bytes: 200_000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/lm-weak.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    const [resume] = rangeRequests('/lm-weak.bin');
+    assert.equal(resume.headers['if-range'], undefined);
+    const start = rangeStart(resume.headers.range);
+    assert.ok(start > 0 && start <= 200_000 - 16 * 1024, `overlap request starts at ${start}`);
+  });
+
+  it('without any validator re-fetches an overlap and appends only when it matches', async () => {
+    server.route('/novalid.bin', { body, dropAfter: { bytes: 500_000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/novalid.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    const start = rangeStart(rangeRequests('/novalid.bin')[0].headers.range);
+    assert.ok(start > 0 && start <= 500_000 - 16 * 1024, `overlap request starts at ${start}`);
+    assert.ok(h.logs.some((line) => /overlap of 16384 bytes matches/.test(line)));
+  });
+
+  it('restarts from byte 0 (never appends) when the server ignores Range', async () => {
+    server.route('/norange.bin', { body, ranges: false, dropAfter: { bytes: 400_000, times: 1 } });
+    const task = h.task(server.url('/norange.bin'));
+    const done = await runToEnd(task);
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal((await stat(done.target!)).size, SIZE);
+    assert.match(done.restartReason ?? '', /ignored the range/);
+  });
+
+  it('restarts on a 200 answer to a range request', async () => {
+    server.route('/200.bin', { body, etag: STRONG, dropAfter: { bytes: 400_000, times: 1 }, status200OnRange: { times: 1 } });
+    const done = await runToEnd(h.task(server.url('/200.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(rangeRequests('/200.bin')[0].status, 200);
+  });
+
+  async function interruptedThenChanged(route: string, options: { etag?: string }): Promise<DownloadRecord> {
+    server.route(route, { body, ...options, dropAfter: { bytes: 400_000, times: 1 } });
+    const first = h.task(server.url(route), { retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+    await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
+    const saved = first.record;
+    assert.ok(saved.segments[0].done > 0 && saved.segments[0].done <= 400_000);
+    server.setBody(route, changed, options.etag ? '"v2"' : undefined);
+    return saved;
+  }
+
+  it('a file changed on the server (new ETag) is downloaded anew, never spliced', async () => {
+    const saved = await interruptedThenChanged('/changed.bin', { etag: STRONG });
+    const done = await runToEnd(h.task(server.url('/changed.bin'), { record: saved }));
+    assert.equal(await sha256OfFile(done.target!), sha256(changed));
+    const resume = rangeRequests('/changed.bin')[0];
+    assert.equal(resume.headers['if-range'], STRONG);
+    assert.equal(resume.status, 200);
+    assert.match(done.restartReason ?? '', /changed/);
+  });
+
+  it('a file changed on the server without validators is caught by the overlap check', async () => {
+    const saved = await interruptedThenChanged('/changed-nv.bin', {});
+    const done = await runToEnd(h.task(server.url('/changed-nv.bin'), { record: saved }));
+    assert.equal(await sha256OfFile(done.target!), sha256(changed));
+    assert.match(done.restartReason ?? '', /overlap check failed/);
+  });
+
+  it('refuses a 206 whose Content-Range does not start where it asked', async () => {
+    server.route('/shift.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 1 }, wrongContentRange: { shift: 1000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/shift.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.match(done.restartReason ?? '', /unexpected Content-Range/);
+  });
+
+  it('refuses a 206 whose total length differs', async () => {
+    server.route('/total.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 1 }, wrongTotal: { times: 1 } });
+    const done = await runToEnd(h.task(server.url('/total.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.match(done.restartReason ?? '', /unexpected Content-Range/);
+  });
+
+  it('handles 416 for a file that became shorter by starting over', async () => {
+    server.route('/shrunk.bin', { body, etag: STRONG, ifRange: false, dropAfter: { bytes: 600_000, times: 1 } });
+    const first = h.task(server.url('/shrunk.bin'), { retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+    await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
+    const shorter = randomBytesSeeded(500_000, 3);
+    server.setBody('/shrunk.bin', shorter);
+    const done = await runToEnd(h.task(server.url('/shrunk.bin'), { record: first.record }));
+    assert.equal(rangeRequests('/shrunk.bin')[0].status, 416);
+    assert.equal(await sha256OfFile(done.target!), sha256(shorter));
+  });
+
+  it('treats a body shorter than Content-Length as an interruption, not success', async () => {
+    server.route('/short.bin', { body, etag: STRONG, shortBody: { missing: 1000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/short.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    const start = rangeStart(rangeRequests('/short.bin')[0].headers.range);
+    assert.ok(start > 0 && start <= SIZE - 1000);
+  });
+
+  it('honours 503 with Retry-After before trying again', async () => {
+    server.route('/busy.bin', { body, etag: STRONG, failWith: { status: 503, retryAfter: '1', times: 1 } });
+    const started = Date.now();
+    const done = await runToEnd(h.task(server.url('/busy.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(server.requests.length, 2);
+    assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
+  });
+
+  it('fails at once on 404 with a clear error and no file', async () => {
+    server.route('/exists.bin', { body });
+    const error = await expectError(runToEnd(h.task(server.url('/missing.bin'))), 'ERR_HTTP_STATUS');
+    assert.equal(error.status, 404);
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(await filesIn(h.dir), []);
+  });
+
+  it('aborts a stalled connection and resumes', async () => {
+    server.route('/stall.bin', { body, etag: STRONG, stallAfter: { bytes: 250_000, ms: 10_000, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/stall.bin'), { stallTimeoutMs: 300 }));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(rangeRequests('/stall.bin')[0].headers.range, 'bytes=250000-');
+  });
+
+  it('never loops forever on a server that always cuts at the same byte', async () => {
+    server.route('/cut.bin', { body, ranges: false, dropAfter: { bytes: 100_000, times: 1000 } });
+    const task = h.task(server.url('/cut.bin'));
+    await expectError(runToEnd(task), 'ERR_RETRIES_EXHAUSTED');
+    assert.ok(server.requests.length <= 7, `made ${server.requests.length} requests`);
+    assert.equal(task.record.state, 'failed');
+    assert.ok(!existsSync(path.join(h.dir, 'cut.bin')), 'no partial file under the final name');
+  });
+
+  it('follows a same-origin redirect keeping Authorization, and records the final URL', async () => {
+    server.route('/real.bin', { body, etag: STRONG });
+    server.route('/go', { body: Buffer.alloc(0), redirect: { location: '/real.bin', status: 302 } });
+    const done = await runToEnd(h.task(server.url('/go'), { headers: () => ({ Authorization: 'Bearer secret' }) }));
+    assert.equal(done.finalUrl, server.url('/real.bin'));
+    assert.equal(server.requests.find((r) => r.path === '/real.bin')?.headers.authorization, 'Bearer secret');
+    assert.equal(path.basename(done.target!), 'real.bin');
+  });
+
+  it('drops Authorization and Cookie on a cross-origin redirect', async () => {
+    const other = await startFaultServer();
+    try {
+      other.route('/x.bin', { body });
+      server.route('/away', { body: Buffer.alloc(0), redirect: { location: other.url('/x.bin'), status: 307 } });
+      const done = await runToEnd(h.task(server.url('/away'), { headers: () => ({ Authorization: 'Bearer secret', Cookie: 'a=b' }) }));
+      assert.equal(await sha256OfFile(done.target!), sha256(body));
+      assert.equal(server.requests[0].headers.authorization, 'Bearer secret');
+      assert.equal(other.requests[0].headers.authorization, undefined);
+      assert.equal(other.requests[0].headers.cookie, undefined);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('gives up after 10 redirects', async () => {
+    server.route('/loop', { body: Buffer.alloc(0), redirect: { location: '/loop' } });
+    await expectError(runToEnd(h.task(server.url('/loop'))), 'ERR_TOO_MANY_REDIRECTS');
+    assert.equal(server.requests.length, 11);
+  });
+
+  it('gets identity bytes from a server that would gzip when allowed', async () => {
+    server.route('/text.txt', { body, gzipWhenAccepted: true });
+    const done = await runToEnd(h.task(server.url('/text.txt')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(server.requests[0].headers['accept-encoding'], 'identity');
+  });
+
+  it('downloads chunked responses of unknown length', async () => {
+    server.route('/chunked.bin', { body, chunked: true });
+    const done = await runToEnd(h.task(server.url('/chunked.bin')));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(done.length, SIZE);
+  });
+
+  for (const [header, expected] of [
+    [`attachment; filename="../../evil.sh"`, 'evil.sh'],
+    [`attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95%E6%96%87%E4%BB%B6.bin`, '测试文件.bin'],
+    [`attachment; filename="CON.txt"`, '_CON.txt'],
+    [`attachment; filename="a\\\\..\\\\b.txt"`, 'b.txt'],
+  ] as const) {
+    it(`keeps the server's name "${header.slice(12)}" inside the folder as ${expected}`, async () => {
+      server.route('/named', { body, contentDisposition: header });
+      const done = await runToEnd(h.task(server.url('/named')));
+      assert.equal(done.target, path.join(h.dir, expected));
+      assert.deepEqual(await filesIn(h.dir), [expected]);
+    });
+  }
+
+  it('never overwrites an existing file: name (1).ext', async () => {
+    server.route('/dup.bin', { body });
+    await writeFile(path.join(h.dir, 'dup.bin'), 'precious');
+    const done = await runToEnd(h.task(server.url('/dup.bin')));
+    assert.equal(path.basename(done.target!), 'dup (1).bin');
+    assert.equal(await readFile(path.join(h.dir, 'dup.bin'), 'utf8'), 'precious');
+  });
+
+  it('verifies sha256 and keeps nothing under the final name on a mismatch', async () => {
+    server.route('/sum.bin', { body });
+    await expectError(runToEnd(h.task(server.url('/sum.bin'), { record: { sha256: sha256(changed) } })), 'ERR_CHECKSUM_MISMATCH');
+    assert.deepEqual(await filesIn(h.dir), []);
+    const ok = await runToEnd(h.task(server.url('/sum.bin'), { record: { sha256: sha256(body) } }));
+    assert.equal(await sha256OfFile(ok.target!), sha256(body));
+  });
+
+  it('pauses through its AbortSignal and resumes from the saved record', async () => {
+    server.route('/slow.bin', { body, etag: STRONG, rateBytesPerSec: 2_000_000 });
+    const task = h.task(server.url('/slow.bin'));
+    const controller = new AbortController();
+    const running = task.run(controller.signal);
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running, (e: unknown) => e instanceof AbortError && e.reason === 'pause');
+    const saved = (await h.store.get(task.record.id)) as DownloadRecord;
+    assert.equal(saved.state, 'paused');
+    const partSize = (await stat(partPathFor(saved.target!))).size;
+    assert.ok(partSize > 0 && partSize < SIZE);
+    assert.equal(saved.segments[0].done, partSize, 'the record counts exactly the bytes written');
+    const done = await runToEnd(h.task(server.url('/slow.bin'), { record: saved }));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(rangeRequests('/slow.bin')[0].headers.range, `bytes=${partSize}-`);
+  });
+
+  it('a stale record that claims more than the part file holds resumes from the file size', async () => {
+    server.route('/stale.bin', { body, etag: STRONG });
+    const target = path.join(h.dir, 'stale.bin');
+    await writeFile(partPathFor(target), body.subarray(0, 300_000));
+    const record: DownloadRecord = {
+      ...newDownloadRecord({ id: 'stale', url: server.url('/stale.bin'), targetDir: h.dir, now: Date.now() }),
+      target,
+      length: SIZE,
+      etag: STRONG,
+      segments: [{ start: 0, end: SIZE, done: 700_000 }],
+    };
+    const done = await runToEnd(h.task(server.url('/stale.bin'), { record }));
+    assert.equal(rangeRequests('/stale.bin')[0].headers.range, 'bytes=300000-');
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+  });
+
+  it('a record behind the part file cuts the file back and re-fetches the difference', async () => {
+    server.route('/behind.bin', { body, etag: STRONG });
+    const target = path.join(h.dir, 'behind.bin');
+    // The bytes past the record's count could be anything (lost writes): they must not be trusted.
+    await writeFile(partPathFor(target), Buffer.concat([body.subarray(0, 200_000), Buffer.alloc(300_000, 7)]));
+    const record: DownloadRecord = {
+      ...newDownloadRecord({ id: 'behind', url: server.url('/behind.bin'), targetDir: h.dir, now: Date.now() }),
+      target,
+      length: SIZE,
+      etag: STRONG,
+      segments: [{ start: 0, end: SIZE, done: 200_000 }],
+    };
+    const done = await runToEnd(h.task(server.url('/behind.bin'), { record }));
+    assert.equal(rangeRequests('/behind.bin')[0].headers.range, 'bytes=200000-');
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+  });
+});
