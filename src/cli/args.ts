@@ -39,7 +39,9 @@ export function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(':');
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`bad header "${text}": expected "Name: value"`);
-  return [name, text.slice(colon + 1).trim()];
+  const value = text.slice(colon + 1).trim();
+  if (/[\r\n\0]/.test(value)) throw new UsageError(`bad header "${name}": line breaks are not allowed in a value`);
+  return [name, value];
 }
 
 export function parseCli(argv: string[]): CliCommand {

@@ -1,14 +1,21 @@
 /** Human-readable sizes, speeds and durations shared by every front end. */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
+/** Rounds first, then picks the unit, so 1048575 bytes reads "1.0 MiB", not "1024 KiB". */
 export function formatBytes(bytes: number): string {
-  let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
+  let value = bytes;
+  while (unit < UNITS.length - 1 && (unit === 0 ? value >= 1024 : Number(roundForDisplay(value)) >= 1024)) {
     value /= 1024;
     unit += 1;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`;
+  return unit === 0 ? `${value} B` : `${roundForDisplay(value)} ${UNITS[unit]}`;
+}
+
+/** One decimal below 100, none from 100 on (decided after rounding: 99.96 → "100"). */
+function roundForDisplay(value: number): string {
+  const oneDecimal = value.toFixed(1);
+  return Number(oneDecimal) >= 100 ? value.toFixed(0) : oneDecimal;
 }
 
 export function formatSpeed(bytesPerSecond: number): string {
@@ -25,5 +32,6 @@ export function formatDuration(seconds: number): string {
 
 export function formatPercent(bytes: number, length: number | undefined): string | undefined {
   if (length === undefined || length === 0) return undefined;
-  return `${Math.floor((bytes / length) * 100)}%`;
+  // Multiply first: (29 / 100) * 100 is 28.999… in floating point.
+  return `${Math.floor((bytes * 100) / length)}%`;
 }

@@ -18,6 +18,11 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
   /** Follow redirects (default) or hand 3xx responses back to the caller. */
   followRedirects?: boolean;
+  /**
+   * Overrides the client's response timeout for this request; 0 disables it. An upload needs
+   * this: the timer would otherwise run while the request body is still being sent.
+   */
+  responseTimeoutMs?: number;
 }
 
 export interface HttpHeaders {
@@ -133,7 +138,7 @@ export class NodeFetchHttpClient implements HttpClient {
     const maxRedirects = this.options.maxRedirects ?? 10;
 
     for (let hop = 0; ; hop++) {
-      const response = await this.send(current, method, headers, body, options.signal);
+      const response = await this.send(current, method, headers, body, options.signal, options.responseTimeoutMs);
       const location = response.headers.get('location');
       if (options.followRedirects === false || !REDIRECT_STATUSES.has(response.status) || !location) {
         return { ...response, redirected: hop > 0 };
@@ -163,10 +168,11 @@ export class NodeFetchHttpClient implements HttpClient {
     headers: Record<string, string>,
     body: Buffer | Readable | undefined,
     signal: AbortSignal | undefined,
+    responseTimeoutMs: number | undefined,
   ): Promise<Omit<HttpResponse, 'redirected'>> {
-    const responseTimeout = this.options.responseTimeoutMs ?? 60_000;
+    const responseTimeout = responseTimeoutMs ?? this.options.responseTimeoutMs ?? 60_000;
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort('timeout'), responseTimeout);
+    const timer = responseTimeout > 0 ? setTimeout(() => timeout.abort('timeout'), responseTimeout) : undefined;
     const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     const init: RequestInit = {
       method,

@@ -3,6 +3,24 @@
  * client needs, kept pure so every edge case is a table-driven test.
  */
 
+const MONTHS = 'Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec';
+const IMF_FIXDATE = new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} (${MONTHS}) \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const RFC850_DATE = new RegExp(`^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-(${MONTHS})-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const ASCTIME_DATE = new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (${MONTHS}) ( \\d|\\d{2}) \\d{2}:\\d{2}:\\d{2} \\d{4}$`);
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) in milliseconds, or undefined. Only the three formats HTTP
+ * allows: Date.parse alone would accept almost anything and read asctime as local time.
+ */
+export function parseHttpDate(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const trimmed = text.trim();
+  let parsed = Number.NaN;
+  if (IMF_FIXDATE.test(trimmed) || RFC850_DATE.test(trimmed)) parsed = Date.parse(trimmed);
+  else if (ASCTIME_DATE.test(trimmed)) parsed = Date.parse(`${trimmed.replace(/ +/g, ' ')} GMT`);
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
 export interface ContentRange {
   /** First byte position, inclusive. */
   start: number;
@@ -93,9 +111,9 @@ export function weakETagMatch(a: string | null | undefined, b: string | null | u
  */
 export function isStrongLastModified(lastModified: string | null | undefined, date: string | null | undefined): boolean {
   if (!lastModified || !date) return false;
-  const modified = Date.parse(lastModified);
-  const served = Date.parse(date);
-  if (Number.isNaN(modified) || Number.isNaN(served)) return false;
+  const modified = parseHttpDate(lastModified);
+  const served = parseHttpDate(date);
+  if (modified === undefined || served === undefined) return false;
   return served - modified >= 1000;
 }
 
@@ -130,7 +148,8 @@ export function sameRepresentation(recorded: Validators, fresh: Validators): boo
   if (recorded.etag && fresh.etag && !weakETagMatch(recorded.etag, fresh.etag)) return false;
   if (recorded.lastModified) {
     if (!fresh.lastModified) return false;
-    return Date.parse(recorded.lastModified) === Date.parse(fresh.lastModified);
+    const before = parseHttpDate(recorded.lastModified);
+    return before !== undefined ? before === parseHttpDate(fresh.lastModified) : recorded.lastModified === fresh.lastModified;
   }
   return undefined;
 }

@@ -83,6 +83,10 @@ export interface UploadRecord extends RecordBase {
   length: number;
   expiresAt?: number;
   chunkSize?: number;
+  /** False when the endpoint can only take the whole file in one request (plain PUT). */
+  resumable?: boolean;
+  /** Stable code for `restartReason` (e.g. ERR_FILE_CHANGED, ERR_UPLOAD_GONE) so a UI can localize it. */
+  restartCode?: string;
 }
 
 export type TransferRecord = DownloadRecord | UploadRecord;
@@ -121,7 +125,7 @@ function checkHttpUrl(value: unknown): string | undefined {
 function checkSegments(value: unknown, length: number | undefined): string | undefined {
   if (!Array.isArray(value) || value.length === 0) return 'segments missing';
   let previousEnd = 0;
-  for (const segment of value) {
+  for (const [index, segment] of value.entries()) {
     if (!isObject(segment) || !isCount(segment.start) || !isCount(segment.done) || !isOptional(segment.end, isCount)) {
       return 'segment malformed';
     }
@@ -134,6 +138,8 @@ function checkSegments(value: unknown, length: number | undefined): string | und
       previousEnd = end;
     } else if (length !== undefined) {
       return 'open segment although the length is known';
+    } else if (index !== value.length - 1) {
+      return 'an open segment must be the last one';
     }
   }
   return undefined;
@@ -174,6 +180,9 @@ function checkUpload(value: Record<string, unknown>): string | undefined {
   if (value.uploadUrl !== undefined && checkHttpUrl(value.uploadUrl)) return 'uploadUrl malformed';
   if (!isOptional(value.protocol, isString) || !isOptional(value.expiresAt, isCount) || !isOptional(value.chunkSize, isCount)) {
     return 'upload fields malformed';
+  }
+  if (!isOptional(value.resumable, isBoolean) || !isOptional(value.restartReason, isString) || !isOptional(value.restartCode, isString)) {
+    return 'upload flags malformed';
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { TransferError, type TransferErrorCode } from './errors';
+import { parseHttpDate } from './range';
 
 /**
  * Retry decisions are pure functions of the error, the attempt number and the clock, so the
@@ -44,9 +45,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  const date = parseHttpDate(trimmed);
+  return date === undefined ? undefined : Math.max(0, date - now);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { validateRecord, type TransferRecord } from './record';
@@ -36,7 +37,7 @@ export class MemoryTransferStore implements TransferStore {
   private readonly records = new Map<string, unknown>();
 
   async list(): Promise<TransferRecord[]> {
-    return partitionRecords([...this.records]).records;
+    return partitionRecords([...this.records]).records.map(clone);
   }
   async get(id: string): Promise<TransferRecord | undefined> {
     const checked = validateRecord(this.records.get(id));
@@ -60,36 +61,43 @@ export class MemoryTransferStore implements TransferStore {
  * with unchanged content is skipped.
  */
 export class JsonFileTransferStore implements TransferStore {
-  private lastWritten?: string;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly filePath: string) {}
 
-  private async readAll(): Promise<Record<string, unknown>> {
+  /** The parsed map and the exact text it came from ('' when missing). */
+  private async readAll(): Promise<{ all: Record<string, unknown>; text: string }> {
+    let text = '';
     try {
-      const parsed: unknown = JSON.parse(await fs.readFile(this.filePath, 'utf8'));
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+      text = await fs.readFile(this.filePath, 'utf8');
+      const parsed: unknown = JSON.parse(text);
+      const all = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+      return { all, text };
     } catch {
       // Missing or corrupt: both mean "nothing we can trust".
-      return {};
+      return { all: {}, text };
     }
   }
 
-  private async writeAll(all: Record<string, unknown>): Promise<void> {
-    const text = JSON.stringify(all, null, 1);
-    if (text === this.lastWritten) return;
+  /** Skips the write when the file already holds exactly this content. */
+  private async writeAll(all: Record<string, unknown>, current: string): Promise<void> {
     if (Object.keys(all).length === 0) {
       await fs.rm(this.filePath, { force: true });
-    } else {
-      const temporary = `${this.filePath}.${process.pid}.tmp`;
-      await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+      return;
+    }
+    const text = JSON.stringify(all, null, 1);
+    if (text === current) return;
+    const temporary = `${this.filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+    try {
       await fs.writeFile(temporary, text);
       await fs.rename(temporary, this.filePath);
+    } finally {
+      await fs.rm(temporary, { force: true });
     }
-    this.lastWritten = text;
   }
 
-  /** Serialises read-modify-write cycles within this process. */
+  /** Serialises read-modify-write cycles of this instance. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
@@ -97,24 +105,25 @@ export class JsonFileTransferStore implements TransferStore {
   }
 
   async list(): Promise<TransferRecord[]> {
-    return partitionRecords(Object.entries(await this.readAll())).records;
+    return partitionRecords(Object.entries((await this.readAll()).all)).records;
   }
   async get(id: string): Promise<TransferRecord | undefined> {
-    const checked = validateRecord((await this.readAll())[id]);
+    const checked = validateRecord((await this.readAll()).all[id]);
     return checked.ok ? checked.value : undefined;
   }
   put(record: TransferRecord): Promise<void> {
     return this.exclusive(async () => {
-      const all = await this.readAll();
+      const { all, text } = await this.readAll();
       all[record.id] = record;
-      await this.writeAll(all);
+      await this.writeAll(all, text);
     });
   }
   delete(id: string): Promise<void> {
     return this.exclusive(async () => {
-      const all = await this.readAll();
+      const { all, text } = await this.readAll();
+      if (!(id in all)) return;
       delete all[id];
-      await this.writeAll(all);
+      await this.writeAll(all, text);
     });
   }
 }

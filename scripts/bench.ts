@@ -1,0 +1,155 @@
+/**
+ * Benchmarks that print numbers (never timed assertions): the CLI against curl on the same nginx
+ * and files, measured alternately in one run.
+ *
+ *   npm run bench                # all sections
+ *   npm run bench -- --only=single --runs=5 --size-mib=1024
+ *
+ * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI } from '../test/support/cli';
+import { generateFile, startNginx } from '../test/support/nginx';
+
+const MiB = 1024 * 1024;
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const RUNS = Number(args.runs ?? 5);
+const ONLY = args.only as string | undefined;
+
+export interface Measured {
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+  exitCode: number | null;
+}
+
+function readPeakRss(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs a command under bash so that the `times` builtin reports the children's exact CPU time;
+ * peak RSS is the kernel's high-water mark (VmHWM), polled until the process exits.
+ */
+export function measure(command: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const script = 'exec 3>&1; "$@" >/dev/null 2>/tmp/.bench-stderr-$$ & pid=$!; echo "PID $pid" >&3; wait $pid; code=$?; times >&3; exit $code';
+    const started = process.hrtime.bigint();
+    const child = spawn('bash', ['-c', script, 'bench', ...command], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let pid = 0;
+    let peak = 0;
+    const poll = setInterval(() => {
+      if (pid) peak = Math.max(peak, readPeakRss(pid));
+    }, 10);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PID (\d+)/.exec(out);
+      if (m) pid = Number(m[1]);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // `times` prints the shell's own line, then the children's: "0m1.234s 0m0.567s".
+      const lines = out.trim().split('\n').filter((l) => /\d+m[\d.]+s/.test(l));
+      const children = lines[lines.length - 1] ?? '';
+      const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((s, m) => s + Number(m[1]) * 60 + Number(m[2]), 0);
+      resolve({ wallSeconds, cpuSeconds, peakRssMiB: peak, exitCode: code });
+    });
+  });
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export function which(tool: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(path.join(dir, tool)));
+}
+
+async function alternate(
+  label: string,
+  contenders: { name: string; command: (out: string) => string[]; env?: NodeJS.ProcessEnv }[],
+  outDir: string,
+  runs: number,
+): Promise<Map<string, Measured[]>> {
+  const results = new Map<string, Measured[]>(contenders.map((c) => [c.name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const contender of contenders) {
+      const out = path.join(outDir, `${contender.name.replace(/\W+/g, '_')}-${run}`);
+      const m = await measure(contender.command(out), contender.env);
+      await rm(out, { force: true });
+      await rm(`${out}.part`, { force: true });
+      if (m.exitCode !== 0) throw new Error(`${contender.name} exited with ${m.exitCode}`);
+      results.get(contender.name)!.push(m);
+      process.stderr.write(`  ${label} run ${run + 1}/${runs} ${contender.name}: ${m.wallSeconds.toFixed(2)} s\n`);
+    }
+  }
+  return results;
+}
+
+function table(results: Map<string, Measured[]>, sizeBytes: number, baseline: string): string {
+  const base = median(results.get(baseline)!.map((m) => m.wallSeconds));
+  const rows = ['| tool | wall s (median) | × ' + baseline + ' | MB/s | CPU s | peak RSS MiB |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const [name, ms] of results) {
+    const wall = median(ms.map((m) => m.wallSeconds));
+    rows.push(
+      `| ${name} | ${wall.toFixed(2)} | ${(wall / base).toFixed(2)} | ${(sizeBytes / 1e6 / wall).toFixed(0)} | ` +
+        `${median(ms.map((m) => m.cpuSeconds)).toFixed(2)} | ${Math.max(...ms.map((m) => m.peakRssMiB)).toFixed(0)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('run "npm run build" first');
+  const tmpfs = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const work = await mkdtemp(path.join(tmpfs, 'rt-bench-'));
+  const root = path.join(work, 'www');
+  const outDir = path.join(work, 'out');
+  await mkdir(root, { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  const nginx = await startNginx({ root });
+  const cpus = os.cpus();
+  console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, files on ${tmpfs}`);
+  try {
+    if (!ONLY || ONLY === 'single') {
+      const sizeMiB = Number(args['size-mib'] ?? 1024);
+      await generateFile(path.join(root, 'single.bin'), sizeMiB * MiB, 5);
+      const url = nginx.url('single.bin');
+      const contenders = [{ name: 'resumable-transfers', command: (out: string) => [process.execPath, CLI, 'get', url, '-o', out] }];
+      if (which('curl')) contenders.push({ name: 'curl', command: (out: string) => ['curl', '-s', '-o', out, url] });
+      const results = await alternate('single', contenders, outDir, RUNS);
+      console.log(`\n## One connection, ${sizeMiB} MiB from nginx on 127.0.0.1 (median of ${RUNS}, alternating)\n`);
+      console.log(table(results, sizeMiB * MiB, which('curl') ? 'curl' : 'resumable-transfers'));
+      await rm(path.join(root, 'single.bin'), { force: true });
+    }
+  } finally {
+    await nginx.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * Small Playwright helpers for driving the VS Code web workbench (code-server) as a person would.
+ * Wait on selectors, never on fixed sleeps: the first start with a fresh user-data dir is slow.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Page } from 'playwright-core';
+import { workbenchUrl, type CodeServer } from './codeServer';
+
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
+
+/** Value for a CSS attribute selector inside double quotes. */
+function cssString(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+}
+
+/** Polls fn until it returns a truthy value; throws after ms. */
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 20000, everyMs = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) { lastError = e; }
+    if (Date.now() > end) throw new Error(`timeout after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Waits until the workbench DOM is there. */
+export async function waitForWorkbench(page: Page, timeoutMs = 60000): Promise<void> {
+  await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: timeoutMs });
+}
+
+/** Opens the workbench on a folder and waits for it. */
+export async function openWorkbench(page: Page, cs: Pick<CodeServer, 'baseUrl'>, folder: string, timeoutMs = 60000): Promise<void> {
+  await page.goto(workbenchUrl(cs, folder));
+  await waitForWorkbench(page, timeoutMs);
+}
+
+/**
+ * Runs a command from the palette: F1, types '>' + title, clicks the row whose aria-label starts with
+ * title (exact title preferred over longer titles with the same prefix). title = "<Category>: <Title>".
+ */
+export async function runCommand(page: Page, title: string, opts: { key?: string; timeoutMs?: number } = {}): Promise<void> {
+  const timeout = opts.timeoutMs ?? 20000;
+  await page.keyboard.press(opts.key ?? 'F1');
+  const input = page.locator(QUICK_INPUT_BOX);
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill('>' + title);
+  const rows = page.locator(`${QUICK_INPUT} .monaco-list-row[aria-label^="${cssString(title)}"]`);
+  await rows.first().waitFor({ state: 'visible', timeout });
+  const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  const exact = labels.findIndex((l) => l === title || /^[,\s]/.test(l.slice(title.length)));
+  await rows.nth(exact >= 0 ? exact : 0).click();
+}
+
+/**
+ * Types text into the open quick input (input box or quick pick) and presses Enter.
+ * placeholder: only use an input whose placeholder starts with it. waitClosed (default true): wait until the
+ * widget is hidden (set false for multi-step inputs that stay open).
+ */
+export async function fillInput(page: Page, text: string, opts: { placeholder?: string; waitClosed?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const timeout = opts.timeoutMs ?? 20000;
+  const sel = opts.placeholder ? `${QUICK_INPUT_BOX}[placeholder^="${cssString(opts.placeholder)}"]` : QUICK_INPUT_BOX;
+  const input = page.locator(sel);
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(text);
+  await input.press('Enter');
+  if (opts.waitClosed ?? true) await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
+}
+
+/** Developer: Reload Window, then waits for the navigation and the workbench. */
+export async function reloadWindow(page: Page, timeoutMs = 60000): Promise<void> {
+  const nav = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: timeoutMs });
+  await runCommand(page, 'Developer: Reload Window');
+  await nav;
+  await waitForWorkbench(page, timeoutMs);
+}
+
+/**
+ * Text of a status bar item (innerText, trimmed; codicons render as empty text). id = "<publisher>.<name>.<itemId>",
+ * itemId being the id given to window.createStatusBarItem. Waits until it is visible (= extension activated).
+ */
+export async function statusBarText(page: Page, id: string, timeoutMs = 60000): Promise<string> {
+  const el = page.locator(`[id="${cssString(id)}"]`);
+  await el.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await el.innerText()).trim();
+}
+
+/**
+ * aria-labels (label + description, trimmed) of the rows shown in a view container contributed by an
+ * extension (contributes.viewsContainers.activitybar[].id = containerId). If the container is not shown,
+ * clicks its activity-bar icon, found by activityTitle (the container's title; default: containerId).
+ * Returns [] while the tree has no rows: poll with waitFor for expected content.
+ */
+export async function viewRows(page: Page, containerId: string, opts: { activityTitle?: string; timeoutMs?: number } = {}): Promise<string[]> {
+  const timeout = opts.timeoutMs ?? 20000;
+  const container = page.locator(`[id="workbench.view.extension.${cssString(containerId)}"]`);
+  if (!(await container.isVisible())) {
+    await page.locator(`.activitybar [aria-label^="${cssString(opts.activityTitle ?? containerId)}"]`).first().click({ timeout });
+    await container.waitFor({ state: 'visible', timeout });
+  }
+  return container.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
+}
+
+/**
+ * Messages in the notification center (opens it with "Notifications: Show Notifications", reads, hides it).
+ * Toasts are not shown when code-server runs with enable-smoke-test-driver, so read them here.
+ */
+export async function notifications(page: Page, timeoutMs = 20000): Promise<string[]> {
+  await runCommand(page, 'Notifications: Show Notifications', { timeoutMs });
+  const center = page.locator('.notifications-center');
+  await center.waitFor({ state: 'visible', timeout: timeoutMs });
+  const messages = await center.locator('.notification-list-item-message').allInnerTexts();
+  await runCommand(page, 'Notifications: Hide Notifications', { timeoutMs });
+  await center.waitFor({ state: 'hidden', timeout: timeoutMs });
+  return messages.map((m) => m.trim());
+}
+
+/** Screenshot of the page into dir/name.png (dir created). Returns the file path. */
+export async function screenshot(page: Page, dir: string, name: string): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

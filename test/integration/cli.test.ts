@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+
+const SIZE = 4 * 1024 * 1024;
+
+describe('CLI get', function () {
+  let server: FaultServer;
+  let dir: string;
+  const body = randomBytesSeeded(SIZE, 11);
+
+  before(assertBuilt);
+  beforeEach(async () => {
+    server = await startFaultServer();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-cli-'));
+  });
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('saves into a folder under the server-supplied name and prints the path', async () => {
+    server.route('/dl', { body, etag: '"c1"', contentDisposition: `attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95%E6%96%87%E4%BB%B6.bin` });
+    const result = await runCli(['get', server.url('/dl'), '-o', dir]);
+    assert.equal(result.code, 0, result.stderr);
+    const target = path.join(dir, '测试文件.bin');
+    assert.equal(result.stdout.trim(), target);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    assert.deepEqual(await readdir(dir), ['测试文件.bin'], 'no part or state file left behind');
+  });
+
+  it('saves to an explicit path, checks --sha256 and sends --header values', async () => {
+    server.route('/f.bin', { body });
+    const target = path.join(dir, 'out.bin');
+    const result = await runCli(['get', server.url('/f.bin'), '-o', target, '--sha256', sha256(body), '--header', 'X-Token: abc']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    assert.equal(server.requests[0].headers['x-token'], 'abc');
+  });
+
+  it('resumes after SIGKILL when the same command runs again', async () => {
+    server.route('/slow.bin', { body, etag: '"k1"', rateBytesPerSec: 2 * 1024 * 1024 });
+    const target = path.join(dir, 'slow.bin');
+    const first = startCli(['get', server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
+    await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 1024 * 1024);
+    first.child.kill('SIGKILL');
+    assert.equal((await first.result).signal, 'SIGKILL');
+    assert.ok(!existsSync(target), 'an interrupted download never has the final name');
+    const state = (await readdir(dir)).find((name) => name.endsWith('.transfer.json'));
+    assert.ok(state, 'a resumable record sits next to the part file');
+    assert.doesNotMatch(await readFile(path.join(dir, state), 'utf8'), /s3cret/, 'headers are never saved');
+
+    server.route('/slow.bin', { body, etag: '"k1"' });
+    const second = await runCli(['get', server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    const resume = server.requests[server.requests.length - 1];
+    assert.match(String(resume.headers.range), /^bytes=[1-9]\d*-$/);
+    assert.equal(resume.headers['if-range'], '"k1"');
+    assert.equal(resume.status, 206);
+    assert.ok(server.totalBodyBytesSent() < 1.5 * SIZE);
+  });
+
+  it('exits non-zero with one clear line and no final file when the server fails', async () => {
+    server.route('/gone', { body, failWith: { status: 410, times: 10 } });
+    const target = path.join(dir, 'gone.bin');
+    const result = await runCli(['get', server.url('/gone'), '-o', target]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.match(result.stderr, /^error ERR_HTTP_STATUS: server answered 410/);
+    assert.ok(!existsSync(target));
+  });
+
+  it('re-running after retries ran out resumes instead of starting over', async () => {
+    server.route('/flaky.bin', { body, etag: '"f1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
+    const target = path.join(dir, 'flaky.bin');
+    const first = await runCli(['get', server.url('/flaky.bin'), '-o', target, '--retries', '0']);
+    assert.equal(first.code, 1);
+    assert.match(first.stderr, /ERR_RETRIES_EXHAUSTED/);
+    assert.ok(!existsSync(target));
+    const second = await runCli(['get', server.url('/flaky.bin'), '-o', target]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    assert.ok(server.requests[1].headers.range, 'second run sent Range');
+  });
+
+  it('rejects bad input with exit code 2', async () => {
+    for (const args of [['get', 'not a url', '-o', dir], ['get', 'ftp://example.invalid/x', '-o', dir], ['get', server.url('/x')], ['frobnicate']]) {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /^error/);
+    }
+  });
+
+  it('reports a refused connection as a network error', async () => {
+    const port = Number(new URL(server.origin).port);
+    await server.close();
+    const result = await runCli(['get', `http://127.0.0.1:${port}/x`, '-o', dir, '--retries', '1']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /ERR_RETRIES_EXHAUSTED: gave up after repeated failures: network error .*ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AbortError, type DownloadRecord } from '../../src/core';
+import { sha256 } from '../support/fault-server';
+import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
+import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { sha256File } from '../../src/core/part-file';
+
+const MiB = 1024 * 1024;
+const SIZE = 64 * MiB;
+
+describe('against a real nginx', function () {
+  this.timeout(120_000);
+  let nginx: NginxServer;
+  let h: Harness;
+  let fileSha: string;
+
+  before(async function () {
+    if (!nginxAvailable()) this.skip();
+    assertBuilt();
+    nginx = await startNginx();
+    fileSha = await generateFile(path.join(nginx.root, 'big.bin'), SIZE, 7);
+  });
+  after(async () => {
+    await nginx?.stop();
+  });
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  it('downloads a 64 MiB file byte for byte', async () => {
+    const done = await runToEnd(h.task(nginx.url('big.bin')));
+    assert.equal(await sha256File(done.target!), fileSha);
+    assert.match(done.etag ?? '', /^"[0-9a-f]+-[0-9a-f]+"$/, 'nginx gives a strong ETag');
+  });
+
+  it('resumes with Range + If-Range and gets 206 while the file is unchanged', async () => {
+    const task = h.task(nginx.url('limited/big.bin'));
+    const controller = new AbortController();
+    const running = task.run(controller.signal);
+    await waitFor(() => task.record.segments[0].done > 4 * MiB);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    const paused = task.record as DownloadRecord;
+    const done = await runToEnd(h.task(nginx.url('big.bin'), { record: { ...paused, url: nginx.url('big.bin') } }));
+    assert.equal(await sha256File(done.target!), fileSha);
+    const log = await nginx.accessLog(2);
+    const resume = log.filter((e) => e.uri === '/big.bin').pop()!;
+    assert.equal(resume.status, 206);
+    assert.equal(resume.ifRange, paused.etag);
+    assert.match(resume.range, /^bytes=\d+-$/);
+    assert.ok(resume.bytesSent < SIZE);
+  });
+
+  it('gets a 200 and starts over when the file changed (If-Range no longer matches)', async () => {
+    const name = 'changing.bin';
+    await generateFile(path.join(nginx.root, name), 8 * MiB, 1);
+    const task = h.task(nginx.url(`limited/${name}`));
+    const controller = new AbortController();
+    const running = task.run(controller.signal);
+    await waitFor(() => task.record.segments[0].done > MiB);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    const newSha = await generateFile(path.join(nginx.root, name), 8 * MiB, 2);
+    await utimes(path.join(nginx.root, name), new Date(), new Date(Date.now() + 5000));
+    const done = await runToEnd(h.task(nginx.url(name), { record: { ...(task.record as DownloadRecord), url: nginx.url(name) } }));
+    assert.equal(await sha256File(done.target!), newSha);
+    const resume = (await nginx.accessLog()).filter((e) => e.uri === `/${name}`).pop()!;
+    assert.equal(resume.status, 200, 'nginx ignored the range because If-Range did not match');
+    assert.notEqual(resume.ifRange, '');
+  });
+
+  it('CLI: SIGKILL mid-way, re-run: same sha256, less than 1.5× the bytes in total', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-nginx-'));
+    try {
+      const target = path.join(dir, 'big.bin');
+      const url = nginx.url('limited/big.bin');
+      const before = (await nginx.accessLog()).length;
+      const first = startCli(['get', url, '-o', target]);
+      await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 16 * MiB, 60_000);
+      first.child.kill('SIGKILL');
+      await first.result;
+      const second = await runCli(['get', url, '-o', target]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(sha256(await readFile(target)), fileSha);
+      const entries = (await nginx.accessLog(before + 2)).slice(before);
+      const total = entries.reduce((sum, e) => sum + e.bytesSent, 0);
+      assert.equal(entries.length, 2);
+      assert.equal(entries[1].status, 206);
+      assert.notEqual(entries[1].ifRange, '');
+      assert.ok(total < 1.5 * SIZE, `fetched ${total} bytes for ${SIZE}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import { TransferError } from '../../src/core/errors';
+import { headersForRedirect, parseHttpUrl, sameOrigin } from '../../src/core/http';
+
+const HEADERS: Record<string, string> = {
+  authorization: 'Bearer secret',
+  cookie: 'session=1',
+  'proxy-authorization': 'Basic cHJveHk=',
+  range: 'bytes=100-',
+  'if-range': '"abc"',
+  'user-agent': 'resumable-transfers/test',
+  'x-custom': 'kept',
+};
+const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
+const withoutCredentials = (headers: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIALS.includes(name.toLowerCase())));
+
+describe('headersForRedirect', () => {
+  const cases: Array<{ title: string; from: string; to: string; keepsCredentials: boolean }> = [
+    { title: 'same origin, other path', from: 'https://example.com/a', to: 'https://example.com/b?x=1', keepsCredentials: true },
+    { title: 'same origin, explicit default port', from: 'https://example.com/a', to: 'https://example.com:443/b', keepsCredentials: true },
+    { title: 'same origin, host in other case', from: 'https://example.com/a', to: 'https://EXAMPLE.com/b', keepsCredentials: true },
+    { title: 'same origin over http', from: 'http://example.com:8080/a', to: 'http://example.com:8080/b', keepsCredentials: true },
+    { title: 'other host', from: 'https://example.com/a', to: 'https://cdn.example.net/a', keepsCredentials: false },
+    { title: 'subdomain', from: 'https://example.com/a', to: 'https://evil.example.com/a', keepsCredentials: false },
+    { title: 'parent domain', from: 'https://api.example.com/a', to: 'https://example.com/a', keepsCredentials: false },
+    { title: 'other port', from: 'https://example.com/a', to: 'https://example.com:8443/a', keepsCredentials: false },
+    { title: 'other port over http', from: 'http://example.com:8080/a', to: 'http://example.com:8081/a', keepsCredentials: false },
+    { title: 'https → http on the same host', from: 'https://example.com/a', to: 'http://example.com/a', keepsCredentials: false },
+    { title: 'http → https on the same host (other origin)', from: 'http://example.com/a', to: 'https://example.com/a', keepsCredentials: false },
+    { title: 'IP address instead of host name', from: 'https://localhost/a', to: 'https://127.0.0.1/a', keepsCredentials: false },
+  ];
+
+  for (const { title, from, to, keepsCredentials } of cases) {
+    it(`${title}: ${keepsCredentials ? 'keeps' : 'drops'} credentials`, () => {
+      const input = { ...HEADERS };
+      const result = headersForRedirect(input, new URL(from), new URL(to));
+      assert.deepEqual(result, keepsCredentials ? HEADERS : withoutCredentials(HEADERS));
+      assert.deepEqual(input, HEADERS, 'the input is not modified');
+    });
+  }
+
+  it('drops credential headers whatever their case', () => {
+    const headers = {
+      Authorization: 'Bearer a',
+      COOKIE: 'c=1',
+      'Proxy-Authorization': 'Basic b',
+      'X-Other': 'kept',
+      Accept: '*/*',
+    };
+    const result = headersForRedirect(headers, new URL('https://a.example/'), new URL('https://b.example/'));
+    assert.deepEqual(result, { 'X-Other': 'kept', Accept: '*/*' });
+  });
+
+  it('keeps every other header, including ones that merely look similar', () => {
+    const headers = {
+      'x-authorization-hint': 'keep',
+      'set-cookie-policy': 'keep',
+      cookie2: 'keep',
+      'accept-encoding': 'identity',
+    };
+    const result = headersForRedirect(headers, new URL('https://a.example/'), new URL('http://b.example/'));
+    assert.deepEqual(result, headers);
+  });
+
+  it('an empty header map stays empty', () => {
+    assert.deepEqual(headersForRedirect({}, new URL('https://a.example/'), new URL('https://b.example/')), {});
+  });
+});
+
+describe('sameOrigin', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['https://example.com/a', 'https://example.com/b', true],
+    ['https://example.com/', 'https://example.com:443/', true],
+    ['http://example.com/', 'http://example.com:80/', true],
+    ['https://example.com/', 'http://example.com/', false],
+    ['https://example.com/', 'https://example.com:444/', false],
+    ['https://example.com/', 'https://www.example.com/', false],
+  ];
+  for (const [a, b, expected] of cases) {
+    it(`${a} vs ${b} → ${expected}`, () => {
+      assert.equal(sameOrigin(new URL(a), new URL(b)), expected);
+      assert.equal(sameOrigin(new URL(b), new URL(a)), expected);
+    });
+  }
+});
+
+describe('parseHttpUrl', () => {
+  const valid: Array<{ input: string; href: string }> = [
+    { input: 'https://example.com/file.bin', href: 'https://example.com/file.bin' },
+    { input: 'http://example.com', href: 'http://example.com/' },
+    { input: '  https://example.com/a b  ', href: 'https://example.com/a%20b' },
+    { input: 'HTTPS://EXAMPLE.COM/X', href: 'https://example.com/X' },
+    { input: 'http://user:pw@example.com:8080/p?q=1#frag', href: 'http://user:pw@example.com:8080/p?q=1#frag' },
+  ];
+  for (const { input, href } of valid) {
+    it(`${JSON.stringify(input)} → ${href}`, () => {
+      const url = parseHttpUrl(input);
+      assert.ok(url instanceof URL);
+      assert.equal(url.href, href);
+    });
+  }
+
+  const invalid: Array<{ input: string; code: string }> = [
+    { input: 'not a url', code: 'ERR_INVALID_URL' },
+    { input: '', code: 'ERR_INVALID_URL' },
+    { input: 'example.com/file.bin', code: 'ERR_INVALID_URL' },
+    { input: 'http://', code: 'ERR_INVALID_URL' },
+    { input: 'https://exa mple.com/', code: 'ERR_INVALID_URL' },
+    { input: 'ftp://x', code: 'ERR_UNSUPPORTED_PROTOCOL' },
+    { input: 'file:///etc/passwd', code: 'ERR_UNSUPPORTED_PROTOCOL' },
+    { input: 'data:text/plain,hi', code: 'ERR_UNSUPPORTED_PROTOCOL' },
+    { input: 'javascript:alert(1)', code: 'ERR_UNSUPPORTED_PROTOCOL' },
+    { input: 'ws://example.com/', code: 'ERR_UNSUPPORTED_PROTOCOL' },
+  ];
+  for (const { input, code } of invalid) {
+    it(`${JSON.stringify(input)} → ${code}`, () => {
+      assert.throws(
+        () => parseHttpUrl(input),
+        (error: unknown) => error instanceof TransferError && error.code === code && error.message.length > 0,
+      );
+    });
+  }
+});
