@@ -23,7 +23,7 @@ import {
   parseUnsatisfiedRange,
   sameRepresentation,
 } from './range';
-import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord } from './record';
+import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from './record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from './retry';
 import { SpeedMeter, etaSeconds } from './speed';
 import type { TransferProgress, TransferRunner } from './runner';
@@ -137,6 +137,7 @@ export class DownloadTask implements TransferRunner {
           await this.settle();
           if (error.reason === 'pause') await this.update({ state: 'paused' });
           else if (error.reason === 'cancel') await this.update({ state: 'cancelled' });
+          else await this.update({});
           this.logger.info(`${this.tag} stopped (${error.reason}) at ${downloadedBytes(this.rec)} bytes`);
           throw error;
         }
@@ -292,15 +293,28 @@ export class DownloadTask implements TransferRunner {
     );
   }
 
-  /** A name in the target folder that neither a file nor another download's part file uses. */
+  /**
+   * A name in the target folder that neither a file nor another download's part file uses
+   * (or, by the user's choice, the taken name itself, to be replaced at the end).
+   */
   private async freeTarget(name: string): Promise<string> {
     const dir = this.rec.targetDir;
-    const taken = async (full: string) => (await exists(full)) || (await exists(partPathFor(full)));
+    const policy = this.rec.onExisting ?? 'keepBoth';
     try {
+      const exact = resolveInside(dir, name);
+      if (policy !== 'keepBoth' && !(await exists(partPathFor(exact)))) {
+        if (policy === 'skip' && (await exists(exact))) throw this.targetExists(exact);
+        return exact;
+      }
+      const taken = async (full: string) => (await exists(full)) || (await exists(partPathFor(full)));
       return resolveInside(dir, await nextFreeName(dir, name, taken));
     } catch (error) {
       throw fromFileSystemError(error, `choose a file name in ${dir}`);
     }
+  }
+
+  private targetExists(target: string): TransferError {
+    return new TransferError('ERR_TARGET_EXISTS', `${target} already exists`);
   }
 
   /**
@@ -486,6 +500,7 @@ export class DownloadTask implements TransferRunner {
       finalPath = await this.renameWithoutOverwrite(partPath, target);
       await syncDirectory(path.dirname(finalPath));
     } catch (error) {
+      if (error instanceof TransferError) throw error;
       throw fromFileSystemError(error, `move ${partPath} into place`);
     }
     await this.update({ state: 'completed', target: finalPath, lastError: undefined });
@@ -497,6 +512,12 @@ export class DownloadTask implements TransferRunner {
    * replaced; where hard links are unsupported we fall back to check-then-rename.
    */
   private async renameWithoutOverwrite(partPath: string, target: string): Promise<string> {
+    const policy = this.rec.onExisting ?? 'keepBoth';
+    if (policy === 'overwrite') {
+      await fs.rename(partPath, target);
+      return target;
+    }
+    if (policy === 'skip' && (await exists(target))) throw this.targetExists(target);
     const dir = path.dirname(target);
     let candidate = target;
     for (;;) {
@@ -535,6 +556,7 @@ export function newDownloadRecord(input: {
   target?: string;
   sha256?: string;
   connections?: number;
+  onExisting?: ExistingTargetPolicy;
   now: number;
 }): DownloadRecord {
   return {
@@ -547,6 +569,7 @@ export function newDownloadRecord(input: {
     targetFixed: input.target !== undefined ? true : undefined,
     sha256: input.sha256?.toLowerCase(),
     connections: input.connections,
+    onExisting: input.onExisting,
     state: 'queued',
     segments: initialSegments(undefined),
     createdAt: input.now,

@@ -79,6 +79,8 @@ export class TransferManager implements Disposable {
   private leaseTimer?: NodeJS.Timeout;
   private remoteTimer?: NodeJS.Timeout;
   private disposed = false;
+  /** Set while shutting down: the last saves give up the lease so the next start can resume at once. */
+  private releasing = false;
 
   constructor(private readonly options: TransferManagerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -120,9 +122,10 @@ export class TransferManager implements Disposable {
       if (ACTIVE_STATES.has(record.state)) {
         if (this.leasedElsewhere(record, now)) entry.held = 'running-elsewhere';
         else if (!options.autoResume) {
+          // Shown as paused but not saved as paused: it was interrupted, not paused by the user,
+          // so a later start with auto-resume on still continues it.
           entry.record = { ...record, state: 'paused' };
           entry.held = 'auto-resume-off';
-          await this.save(entry.record);
         } else {
           entry.record = { ...record, state: 'queued' };
         }
@@ -220,6 +223,7 @@ export class TransferManager implements Disposable {
   /** Stops running transfers so that the next start resumes them; waits for their last save. */
   async shutdown(): Promise<void> {
     this.disposed = true;
+    this.releasing = true;
     this.clearTimers();
     await Promise.all([...this.entries.values()].filter((e) => e.controller).map((e) => this.stop(e, 'shutdown')));
   }
@@ -253,7 +257,7 @@ export class TransferManager implements Disposable {
   }
 
   private readonly decorate = <T extends TransferRecord>(record: T): T =>
-    ({ ...record, lease: { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs } });
+    this.releasing ? { ...record, lease: undefined } : { ...record, lease: { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs } };
 
   private schedule(): void {
     if (this.disposed) return;

@@ -61,7 +61,12 @@ export interface DownloadRecord extends RecordBase {
   /** Expected sha256 (hex), verified before the file gets its final name. */
   sha256?: string;
   connections?: number;
+  /** When the final name is taken: keep both (`name (1).ext`, default), replace it, or fail. */
+  onExisting?: ExistingTargetPolicy;
 }
+
+export type ExistingTargetPolicy = 'keepBoth' | 'overwrite' | 'skip';
+export const EXISTING_TARGET_POLICIES: readonly ExistingTargetPolicy[] = ['keepBoth', 'overwrite', 'skip'];
 
 export interface UploadFingerprint {
   path: string;
@@ -169,6 +174,7 @@ function checkDownload(value: Record<string, unknown>): string | undefined {
   if (!isOptional(value.acceptRanges, isBoolean) || !isOptional(value.targetFixed, isBoolean)) return 'flags malformed';
   if (value.sha256 !== undefined && !(isString(value.sha256) && /^[0-9a-f]{64}$/.test(value.sha256))) return 'sha256 malformed';
   if (!isOptional(value.connections, isCount)) return 'connections malformed';
+  if (value.onExisting !== undefined && !EXISTING_TARGET_POLICIES.includes(value.onExisting as ExistingTargetPolicy)) return 'onExisting malformed';
   return checkSegments(value.segments, value.length as number | undefined);
 }
 
@@ -207,6 +213,28 @@ export function reconcileWithPartSize(record: DownloadRecord, partSize: number):
     done: Math.max(0, Math.min(segment.done, partSize - segment.start)),
   }));
   return { ...record, segments };
+}
+
+/**
+ * Turns a stored download that failed validation into a fresh record for the same URL and folder:
+ * nothing of the old state is trusted, the transfer waits paused and says why. Undefined when not
+ * even the URL and folder are usable.
+ */
+export function salvageDownload(id: string, raw: unknown, reason: string, now: number): DownloadRecord | undefined {
+  if (!isObject(raw) || raw.kind !== 'download' || checkHttpUrl(raw.url) || !isNonEmptyString(raw.targetDir)) return undefined;
+  return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    id,
+    kind: 'download',
+    url: raw.url as string,
+    targetDir: raw.targetDir,
+    state: 'paused',
+    segments: initialSegments(undefined),
+    createdAt: isCount(raw.createdAt) ? raw.createdAt : now,
+    updatedAt: now,
+    restartReason: `saved state was invalid (${reason})`,
+    lastError: { code: 'ERR_RECORD_INVALID', message: `saved state was invalid: ${reason}` },
+  };
 }
 
 /** A fresh single-segment layout, used for a new download and for every restart from byte 0. */

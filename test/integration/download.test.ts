@@ -277,6 +277,22 @@ describe('download engine against the fault server', function () {
     assert.equal(await readFile(path.join(h.dir, 'dup.bin'), 'utf8'), 'precious');
   });
 
+  it('replaces an existing file only when the user chose overwrite', async () => {
+    server.route('/over.bin', { body });
+    await writeFile(path.join(h.dir, 'over.bin'), 'old');
+    const done = await runToEnd(h.task(server.url('/over.bin'), { record: { onExisting: 'overwrite' } }));
+    assert.equal(done.target, path.join(h.dir, 'over.bin'));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.deepEqual(await filesIn(h.dir), ['over.bin']);
+  });
+
+  it('with skip, fails with ERR_TARGET_EXISTS and leaves the existing file alone', async () => {
+    server.route('/skip.bin', { body });
+    await writeFile(path.join(h.dir, 'skip.bin'), 'mine');
+    await expectError(runToEnd(h.task(server.url('/skip.bin'), { record: { onExisting: 'skip' } })), 'ERR_TARGET_EXISTS');
+    assert.equal(await readFile(path.join(h.dir, 'skip.bin'), 'utf8'), 'mine');
+  });
+
   it('verifies sha256 and keeps nothing under the final name on a mismatch', async () => {
     server.route('/sum.bin', { body });
     await expectError(runToEnd(h.task(server.url('/sum.bin'), { record: { sha256: sha256(changed) } })), 'ERR_CHECKSUM_MISMATCH');

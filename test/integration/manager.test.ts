@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DownloadTask,
+  MemoryTransferStore,
+  NodeFetchHttpClient,
+  TransferManager,
+  newDownloadRecord,
+  partPathFor,
+  salvageDownload,
+  type DownloadRecord,
+  type TransferChange,
+  type TransferRecord,
+} from '../../src/core';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { waitFor } from '../support/cli';
+import { FAST_RETRY } from '../support/engine';
+
+const SIZE = 2 * 1024 * 1024;
+
+describe('transfer manager', function () {
+  let server: FaultServer;
+  let dir: string;
+  let http: NodeFetchHttpClient;
+  let store: MemoryTransferStore;
+  const managers: TransferManager[] = [];
+  const body = randomBytesSeeded(SIZE, 21);
+
+  /** A view of the shared store that a "crashed" window stops writing through. */
+  class FreezableStore extends MemoryTransferStore {
+    frozen = false;
+    override list = () => store.list();
+    override get = (id: string) => store.get(id);
+    override put = async (r: TransferRecord) => (this.frozen ? undefined : store.put(r));
+    override delete = async (id: string) => (this.frozen ? undefined : store.delete(id));
+  }
+
+  function createManager(options: { ownerId?: string; maxConcurrent?: number; leaseMs?: number; via?: FreezableStore } = {}): TransferManager {
+    const via = options.via ?? store;
+    const manager = new TransferManager({
+      store: via,
+      maxConcurrent: options.maxConcurrent ?? 2,
+      ownerId: options.ownerId,
+      leaseMs: options.leaseMs,
+      remoteRefreshMs: 100,
+      createRunner: (record, hooks) =>
+        new DownloadTask(record as DownloadRecord, { http, store: via, retry: FAST_RETRY, decorate: hooks.decorate }),
+    });
+    managers.push(manager);
+    return manager;
+  }
+
+  const record = (name: string, extra: Partial<DownloadRecord> = {}): DownloadRecord => ({
+    ...newDownloadRecord({ id: name, url: server.url(`/${name}`), targetDir: dir, now: Date.now() }),
+    ...extra,
+  });
+
+  const stateOf = (manager: TransferManager, id: string) => manager.get(id)?.record.state;
+
+  beforeEach(async () => {
+    server = await startFaultServer();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-mgr-'));
+    http = new NodeFetchHttpClient();
+    store = new MemoryTransferStore();
+  });
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((m) => m.shutdown()));
+    http.dispose();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs at most maxConcurrent transfers and queues the rest', async () => {
+    for (const name of ['a', 'b', 'c']) server.route(`/${name}`, { body, etag: `"${name}"`, rateBytesPerSec: 4 * 1024 * 1024 });
+    const manager = createManager({ maxConcurrent: 2 });
+    let peak = 0;
+    manager.onDidChange(() => (peak = Math.max(peak, manager.list().filter((s) => s.record.state === 'running').length)));
+    for (const name of ['a', 'b', 'c']) await manager.add(record(name));
+    await waitFor(() => manager.list().every((s) => s.record.state === 'completed'), 30_000);
+    assert.equal(peak, 2);
+    for (const name of ['a', 'b', 'c']) assert.equal(sha256(await readFile(path.join(dir, name))), sha256(body));
+  });
+
+  it('pauses, resumes with Range, and reports every state change in order', async () => {
+    server.route('/p', { body, etag: '"p"', rateBytesPerSec: 2 * 1024 * 1024 });
+    const manager = createManager();
+    const states: string[] = [];
+    manager.onDidChange((c: TransferChange) => {
+      const state = c.snapshot?.record.state;
+      if (state && states[states.length - 1] !== state) states.push(state);
+    });
+    await manager.add(record('p'));
+    await waitFor(() => (manager.get('p')?.progress?.bytes ?? 0) > 200_000);
+    await manager.pause('p');
+    assert.equal(stateOf(manager, 'p'), 'paused');
+    assert.equal((await store.get('p'))?.state, 'paused');
+    await manager.resume('p');
+    await waitFor(() => stateOf(manager, 'p') === 'completed', 30_000);
+    assert.deepEqual(states, ['queued', 'running', 'paused', 'queued', 'running', 'completed']);
+    assert.equal(sha256(await readFile(path.join(dir, 'p'))), sha256(body));
+    assert.ok(server.requests[1].headers.range);
+  });
+
+  it('cancel deletes the partial data but keeps the row; remove forgets it', async () => {
+    server.route('/c', { body, etag: '"c"', rateBytesPerSec: 1024 * 1024 });
+    const manager = createManager();
+    await manager.add(record('c'));
+    await waitFor(() => existsSync(partPathFor(path.join(dir, 'c'))) && (manager.get('c')?.progress?.bytes ?? 0) > 0);
+    await manager.cancel('c');
+    assert.equal(stateOf(manager, 'c'), 'cancelled');
+    assert.ok(!existsSync(partPathFor(path.join(dir, 'c'))));
+    await manager.remove('c');
+    assert.equal(manager.get('c'), undefined);
+    assert.equal(await store.get('c'), undefined);
+  });
+
+  it('restores unfinished transfers: resumes them with auto-resume, holds them paused without', async () => {
+    server.route('/r', { body, etag: '"r"' });
+    const target = path.join(dir, 'r');
+    await writeFile(partPathFor(target), body.subarray(0, 500_000));
+    const saved = record('r', { state: 'running', target, length: SIZE, etag: '"r"', segments: [{ start: 0, end: SIZE, done: 500_000 }] });
+    await store.put(saved);
+
+    const held = createManager();
+    await held.restore({ autoResume: false });
+    assert.equal(stateOf(held, 'r'), 'paused');
+    assert.equal(held.get('r')?.held, 'auto-resume-off');
+    await held.shutdown();
+
+    const resumer = createManager();
+    await resumer.restore({ autoResume: true });
+    await waitFor(() => stateOf(resumer, 'r') === 'completed', 30_000);
+    assert.equal(server.requests[0].headers.range, 'bytes=500000-');
+    assert.equal(sha256(await readFile(target)), sha256(body));
+  });
+
+  it('leaves a transfer to the window that holds its lease, and takes over when the lease expires', async () => {
+    server.route('/l', { body, etag: '"l"', rateBytesPerSec: 1024 * 1024 });
+    const firstStore = new FreezableStore();
+    const first = createManager({ ownerId: 'window-1', leaseMs: 1500, via: firstStore });
+    await first.add(record('l'));
+    await waitFor(async () => ((await store.get('l')) as DownloadRecord | undefined)?.lease?.owner === 'window-1');
+
+    const second = createManager({ ownerId: 'window-2', leaseMs: 1500 });
+    await second.restore({ autoResume: true });
+    assert.equal(second.get('l')?.held, 'running-elsewhere');
+    assert.equal(server.requests.length, 1, 'the second window does not start its own request');
+
+    // The first window dies without a goodbye: its lease must run out before anyone takes over.
+    firstStore.frozen = true;
+    await first.shutdown();
+    assert.equal(((await store.get('l')) as DownloadRecord).lease?.owner, 'window-1');
+    await waitFor(() => stateOf(second, 'l') === 'completed', 30_000);
+    assert.equal(sha256(await readFile(path.join(dir, 'l'))), sha256(body));
+  });
+
+  it('gives up its lease on shutdown so the next start resumes at once', async () => {
+    server.route('/s', { body, etag: '"s"', rateBytesPerSec: 1024 * 1024 });
+    const first = createManager({ ownerId: 'old-session', leaseMs: 60_000 });
+    await first.add(record('s'));
+    await waitFor(() => (first.get('s')?.progress?.bytes ?? 0) > 100_000);
+    await first.shutdown();
+    const saved = (await store.get('s')) as TransferRecord;
+    assert.equal(saved.lease, undefined);
+    assert.equal(saved.state, 'running', 'shutdown is not a pause: the next start resumes');
+    const next = createManager({ ownerId: 'new-session' });
+    await next.restore({ autoResume: true });
+    assert.equal(next.get('s')?.held, undefined);
+    await waitFor(() => stateOf(next, 's') === 'completed', 30_000);
+  });
+
+  it('salvages a record that fails validation as a paused fresh start', () => {
+    const salvaged = salvageDownload('x', { kind: 'download', url: 'https://example.com/f', targetDir: dir, segments: 'garbage' }, 'segments missing', 5);
+    assert.equal(salvaged?.state, 'paused');
+    assert.equal(salvaged?.lastError?.code, 'ERR_RECORD_INVALID');
+    assert.deepEqual(salvaged?.segments, [{ start: 0, end: undefined, done: 0 }]);
+    assert.equal(salvageDownload('y', { kind: 'download', url: 'ftp://x' }, 'bad', 5), undefined);
+  });
+});
