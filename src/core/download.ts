@@ -26,7 +26,12 @@ import {
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from './record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from './retry';
 import { SpeedMeter, etaSeconds } from './speed';
+import { HostConnectionLimits } from './host-limits';
+import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
+import { RestartNeeded, SegmentationRefused } from './restart';
 import type { TransferProgress, TransferRunner } from './runner';
+import { fetchSegments, type FlowingBody, type SegmentHost } from './segmented';
+import { StallWatch } from './stall';
 import type { TransferStore } from './store';
 
 export type DownloadProgress = TransferProgress;
@@ -57,14 +62,12 @@ export interface DownloadOptions {
   overlapBytes?: number;
   /** Applied to the record on every save (the manager uses it to renew its ownership lease). */
   decorate?: (record: DownloadRecord) => DownloadRecord;
+  /** Shared per-host connection limits (hosts that asked us to slow down get fewer). */
+  connectionLimits?: HostConnectionLimits;
+  /** No segment is split below this size (default 1 MiB). */
+  minSplitBytes?: number;
 }
 
-/** Thrown inside an attempt when the file must start over from byte 0 with a plain GET. */
-class RestartNeeded extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
 
 const DEFAULT_OVERLAP = 16 * 1024;
 /** Restarts from byte 0 within one run before we call the server unusable. */
@@ -92,12 +95,22 @@ export class DownloadTask implements TransferRunner {
   private lastPersist = 0;
   private lastProgress = 0;
   private persisting: Promise<void> = Promise.resolve();
-  /** The furthest contiguous byte ever saved in this run: only bytes past it are progress. */
+  /** The most bytes ever saved in this run: only bytes beyond it are progress. */
   private highWater = 0;
+  /** Set when the server does not serve ranges well enough: one connection from then on. */
+  private segmentationRefused = false;
+  /** Connections the last segmented attempt used (to know whether to back off a host). */
+  private lastConnections = 1;
+  private readonly connectionLimits: HostConnectionLimits;
 
-  constructor(private rec: DownloadRecord, private readonly options: DownloadOptions) {
+  private rec: DownloadRecord;
+
+  constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
+    // The task mutates its segments while bytes flow: never the caller's copy.
+    this.rec = structuredClone(record);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.connectionLimits = options.connectionLimits ?? new HostConnectionLimits();
   }
 
   get record(): DownloadRecord {
@@ -125,6 +138,14 @@ export class DownloadTask implements TransferRunner {
         return this.rec;
       } catch (caught) {
         const error = this.classify(caught, signal);
+        if (error instanceof SegmentationRefused) {
+          restarts += 1;
+          this.segmentationRefused = true;
+          this.logger.warn(`${this.tag} using one connection: ${error.reason}`);
+          if (restarts > MAX_RESTARTS) return this.fail(new TransferError('ERR_RANGE_MISMATCH', error.reason));
+          if (!chooseIfRange(this.rec)) await this.restartFromZero(error.reason);
+          continue;
+        }
         if (error instanceof RestartNeeded) {
           restarts += 1;
           if (restarts > MAX_RESTARTS) {
@@ -142,6 +163,7 @@ export class DownloadTask implements TransferRunner {
           throw error;
         }
         budget.noteSaved(this.highWater);
+        this.backOffHost(error);
         if (!isRetryable(error)) return this.fail(error);
         const attempt = budget.nextAttempt();
         if (attempt === undefined) {
@@ -166,8 +188,16 @@ export class DownloadTask implements TransferRunner {
     }
   }
 
-  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded {
-    if (caught instanceof RestartNeeded) return caught;
+  /** 429, 503 or reset connections while using several connections: fewer for this host from now on. */
+  private backOffHost(error: TransferError): void {
+    const overloaded = error.status === 429 || error.status === 503 || /ECONNRESET|EPIPE/.test(error.message);
+    if (!overloaded || this.lastConnections <= 1) return;
+    const limit = this.connectionLimits.reduce(this.rec.url, this.lastConnections);
+    this.logger.warn(`${this.tag} ${error.code} with ${this.lastConnections} connections: using at most ${limit} for this host`);
+  }
+
+  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded | SegmentationRefused {
+    if (caught instanceof RestartNeeded || caught instanceof SegmentationRefused) return caught;
     if (signal.aborted) return new AbortError(abortReasonOf(signal));
     if (caught instanceof TransferError) return caught;
     return networkError(caught, this.rec.url, signal);
@@ -184,7 +214,12 @@ export class DownloadTask implements TransferRunner {
   private async attempt(signal: AbortSignal): Promise<void> {
     const offset = await this.reconcile();
     const length = this.rec.length;
-    if (offset > 0 && length !== undefined && offset >= length) {
+    if (offset > 0 && length !== undefined && downloadedBytes(this.rec) >= length) {
+      await this.finalize(signal);
+      return;
+    }
+    if (this.rec.segments.length > 1 || (offset > 0 && this.connectionsToUse() > 1)) {
+      await this.runSegmented(signal);
       await this.finalize(signal);
       return;
     }
@@ -240,6 +275,10 @@ export class DownloadTask implements TransferRunner {
         await this.restartFromZero(`${why} (200 instead of 206)`);
       }
       await this.adopt(response);
+      if (this.connectionsToUse() > 1) {
+        await this.runSegmented(signal, { segment: this.rec.segments[0], body: response.body, connection }, 0);
+        return;
+      }
       await this.receive(response.body, 0, 0, connection, signal);
       return;
     }
@@ -266,6 +305,48 @@ export class DownloadTask implements TransferRunner {
       status,
       retryAfter: headers.get('retry-after') ?? undefined,
     });
+  }
+
+  /**
+   * Several connections only when the length is known, the server serves byte ranges, there is a
+   * strong validator to hold every connection to the same file, and the file is big enough.
+   */
+  private connectionsToUse(): number {
+    const wanted = this.rec.connections ?? 1;
+    const length = this.rec.length;
+    const minSplit = this.options.minSplitBytes ?? DEFAULT_MIN_SPLIT_BYTES;
+    if (wanted <= 1 || this.segmentationRefused || length === undefined || length < 2 * minSplit) return 1;
+    if (this.rec.acceptRanges === false || !chooseIfRange(this.rec)) return 1;
+    return this.connectionLimits.limitFor(this.rec.url, wanted);
+  }
+
+  private async runSegmented(signal: AbortSignal, flowing?: FlowingBody, truncateTo = Number.MAX_SAFE_INTEGER): Promise<void> {
+    const target = this.rec.target;
+    if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
+    const connections = this.connectionsToUse();
+    this.lastConnections = connections;
+    this.logger.info(`${this.tag} ${connections} connection(s) over ${this.rec.segments.length} piece(s)`);
+    const handle = await openPartFile(partPathFor(target), truncateTo);
+    const host: SegmentHost = {
+      record: this.rec,
+      http: this.options.http,
+      logger: this.logger,
+      tag: this.tag,
+      stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
+      minSplitBytes: this.options.minSplitBytes,
+      extraHeaders: () => this.extraHeaders(),
+      onBytes: () => {
+        const saved = downloadedBytes(this.rec);
+        if (saved > this.highWater) this.highWater = saved;
+        this.tick();
+      },
+    };
+    try {
+      await fetchSegments(host, handle, connections, signal, flowing);
+    } finally {
+      await handle.close().catch(() => undefined);
+      this.tick(true);
+    }
   }
 
   /** Takes over what the first full (200) response says about the file. */
@@ -327,22 +408,14 @@ export class DownloadTask implements TransferRunner {
     const segment = this.rec.segments[0];
     const handle = await openPartFile(partPathFor(target), position);
     const stallMs = this.options.stallTimeoutMs ?? 30_000;
-    let stalled = false;
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => {
-        stalled = true;
-        connection.abort(new AbortError('stall'));
-      }, stallMs);
-    };
+    const stall = new StallWatch(stallMs, () => connection.abort(new AbortError('stall')));
     let verify = overlap > 0 ? await readAt(handle, position - overlap, overlap) : undefined;
     let verified = 0;
     let written = position;
     try {
-      armStall();
+      stall.arm();
       for await (const data of body) {
-        armStall();
+        stall.arm();
         let chunk = data as Buffer;
         if (verify) {
           const take = Math.min(chunk.length, verify.length - verified);
@@ -371,12 +444,12 @@ export class DownloadTask implements TransferRunner {
         this.tick();
       }
     } catch (error) {
-      if (stalled && !signal.aborted) {
+      if (stall.stalled && !signal.aborted) {
         throw new TransferError('ERR_STALLED', `no data for ${Math.round(stallMs / 1000)} s`, { cause: error });
       }
       throw error;
     } finally {
-      clearTimeout(stallTimer);
+      stall.stop();
       await handle.close().catch(() => undefined);
       this.tick(true);
     }
@@ -433,7 +506,8 @@ export class DownloadTask implements TransferRunner {
   private async save(): Promise<void> {
     const stamped = { ...this.rec, updatedAt: this.clock.now() };
     this.rec = this.options.decorate ? this.options.decorate(stamped) : stamped;
-    await this.options.store.put(this.rec);
+    // Stores may keep what they are given: hand them a snapshot, not the live segments.
+    await this.options.store.put(structuredClone(this.rec));
     this.recordEmitter.fire(this.rec);
   }
 
@@ -448,13 +522,14 @@ export class DownloadTask implements TransferRunner {
     if (!this.rec.target) return 0;
     const size = await fileSize(partPathFor(this.rec.target));
     const reconciled = reconcileWithPartSize(this.rec, size);
-    const offset = reconciled.segments[0].done;
-    if (offset !== downloadedBytes(this.rec)) {
-      this.logger.info(`${this.tag} record said ${downloadedBytes(this.rec)} bytes, part file holds ${size}: resuming at ${offset}`);
+    const claimed = downloadedBytes(this.rec);
+    const held = downloadedBytes(reconciled);
+    if (held !== claimed) {
+      this.logger.info(`${this.tag} record said ${claimed} bytes, part file holds ${size}: resuming with ${held}`);
       await this.update({ segments: reconciled.segments });
     }
-    if (this.highWater < offset) this.highWater = offset;
-    return offset;
+    if (this.highWater < held) this.highWater = held;
+    return reconciled.segments[0].done;
   }
 
   private async restartFromZero(reason: string): Promise<void> {

@@ -11,6 +11,8 @@ export * from './http';
 export * from './download';
 export * from './runner';
 export * from './manager';
+export * from './host-limits';
+export * from './planner';
 export * from './format';
 export * from './speed';
 export { chooseFilename, sanitizeFilename, resolveInside, nextFreeName } from './filename';

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { AbortError, HostConnectionLimits, type DownloadRecord } from '../../src/core';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { waitFor } from '../support/cli';
+
+const MiB = 1024 * 1024;
+const SIZE = 8 * MiB + 333;
+
+describe('segmented downloads against the fault server', function () {
+  let server: FaultServer;
+  let h: Harness;
+  const body = randomBytesSeeded(SIZE, 31);
+  const options = { minSplitBytes: 512 * 1024 };
+
+  beforeEach(async () => {
+    server = await startFaultServer();
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await server.close();
+    await h.cleanup();
+  });
+
+  const segmentRequests = (p: string) => server.requests.filter((r) => r.path === p && /^bytes=\d+-\d+$/.test(String(r.headers.range)));
+
+  it('downloads over several connections, each a verified 206 with If-Range', async () => {
+    server.route('/seg.bin', { body, etag: '"s1"', rateBytesPerSec: 8 * MiB });
+    const done = await runToEnd(h.task(server.url('/seg.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    const ranged = segmentRequests('/seg.bin');
+    assert.ok(ranged.length >= 3, `${ranged.length} segment requests`);
+    for (const r of ranged) {
+      assert.equal(r.status, 206);
+      assert.equal(r.headers['if-range'], '"s1"');
+    }
+    assert.ok(server.totalBodyBytesSent('/seg.bin') < 1.5 * SIZE, 'little is fetched twice');
+    assert.ok(done.segments.length > 1, 'the record describes the pieces');
+  });
+
+  it('after an interruption, every unfinished piece continues where it stopped', async () => {
+    server.route('/resume.bin', { body, etag: '"r1"', rateBytesPerSec: 4 * MiB });
+    const first = h.task(server.url('/resume.bin'), { ...options, record: { connections: 4 } });
+    const controller = new AbortController();
+    const running = first.run(controller.signal);
+    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    const saved = (await h.store.get(first.record.id)) as DownloadRecord;
+    const unfinished = saved.segments.filter((s) => s.end !== undefined && s.done < s.end - s.start).map((s) => ({ ...s }));
+    assert.ok(unfinished.length >= 2, 'several pieces were in flight');
+    const before = server.requests.length;
+
+    server.route('/resume.bin', { body, etag: '"r1"' });
+    const done = await runToEnd(h.task(server.url('/resume.bin'), { ...options, record: saved }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    const starts = server.requests.slice(before).map((r) => Number(/^bytes=(\d+)-/.exec(String(r.headers.range))?.[1]));
+    for (const piece of unfinished) {
+      assert.ok(starts.includes(piece.start + piece.done), `piece ${piece.start} resumed at ${piece.start + piece.done}`);
+    }
+  });
+
+  it('falls back to one connection when the server ignores ranges', async () => {
+    server.route('/norange.bin', { body, etag: '"n1"', ranges: false });
+    const done = await runToEnd(h.task(server.url('/norange.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(server.requests.length, 1);
+  });
+
+  it('uses one connection when there is no strong validator', async () => {
+    server.route('/weak.bin', { body, etag: 'W/"w"' });
+    const done = await runToEnd(h.task(server.url('/weak.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(server.requests.length, 1);
+  });
+
+  it('falls back to one connection on a wrong Content-Range, and says why in the log', async () => {
+    server.route('/shift.bin', { body, etag: '"x1"', rateBytesPerSec: 16 * MiB, wrongContentRange: { shift: 100, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/shift.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.ok(h.logs.some((l) => /using one connection: unexpected Content-Range/.test(l)), h.logs.join('\n'));
+  });
+
+  it('starts over when the file changed between runs: every piece request is refused by If-Range', async () => {
+    const changed = randomBytesSeeded(SIZE, 32);
+    server.route('/flip.bin', { body, etag: '"f1"', rateBytesPerSec: 4 * MiB });
+    const first = h.task(server.url('/flip.bin'), { ...options, record: { connections: 4 } });
+    const controller = new AbortController();
+    const running = first.run(controller.signal);
+    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.every((s) => s.done > 0));
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    server.route('/flip.bin', { body: changed, etag: '"f2"' });
+    const done = await runToEnd(h.task(server.url('/flip.bin'), { ...options, record: first.record }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(changed));
+    assert.match(done.restartReason ?? '', /changed/);
+  });
+
+  it('backs off a host that answers 503: fewer connections from then on', async () => {
+    server.route('/busy.bin', { body, etag: '"b1"' });
+    const limits = new HostConnectionLimits();
+    const first = h.task(server.url('/busy.bin'), { ...options, connectionLimits: limits, record: { connections: 8 } });
+    const controller = new AbortController();
+    server.route('/busy.bin', { body, etag: '"b1"', rateBytesPerSec: 2 * MiB });
+    const running = first.run(controller.signal);
+    await waitFor(() => first.record.segments.length >= 2);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    server.route('/busy.bin', { body, etag: '"b1"', failWith: { status: 503, retryAfter: '0', times: 1 } });
+    const done = await runToEnd(h.task(server.url('/busy.bin'), { ...options, connectionLimits: limits, record: first.record }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(limits.limitFor(server.url('/busy.bin'), 8), 4);
+    assert.ok(h.logs.some((l) => /using at most 4 for this host/.test(l)));
+  });
+});
