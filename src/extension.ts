@@ -1,5 +1,187 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import {
+  DEFAULT_RETRY_POLICY,
+  DownloadTask,
+  NodeFetchHttpClient,
+  TransferManager,
+  salvageDownload,
+  type TransferRecord,
+  type TransferRunner,
+  type RunnerHooks,
+} from './core';
+import { createProxyAgentFactory, type ProxyAgentFactory } from './core/proxy';
+import type { ResumableTransfersApi } from './vscode/api';
+import { registerCommands, startDownloads, type CommandContext } from './vscode/commands';
+import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
+import { GlobalStateTransferStore } from './vscode/globalStateStore';
+import { HostHeaders } from './vscode/hostHeaders';
+import { ContextKeys, StateKeys } from './vscode/ids';
+import { channelLogger } from './vscode/log';
+import { TransferNotifications } from './vscode/notifications';
+import { TransfersStatusBar } from './vscode/statusBar';
+import { TransfersTree } from './vscode/transfersTree';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/**
+ * Composition root: builds the adapters and the engine, registers everything with the
+ * extension's subscriptions, restores saved transfers and returns the public API.
+ * Activation does little work: it reads globalState and starts what was unfinished.
+ */
+class Runtime implements vscode.Disposable {
+  readonly log = vscode.window.createOutputChannel(vscode.l10n.t('Resumable Transfers'), { log: true });
+  readonly store: GlobalStateTransferStore;
+  readonly hostHeaders: HostHeaders;
+  readonly manager: TransferManager;
+  private settings: TransferSettings = readSettings();
+  private proxy: ProxyAgentFactory;
+  private http: NodeFetchHttpClient;
+  private readonly disposables: vscode.Disposable[] = [];
+  private contextTimer?: NodeJS.Timeout;
 
-export function deactivate(): void {}
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.store = new GlobalStateTransferStore(context.globalState);
+    this.hostHeaders = new HostHeaders(context.secrets);
+    this.proxy = this.createProxy();
+    this.http = this.createHttp();
+    const logger = channelLogger(this.log);
+    this.manager = new TransferManager({
+      store: this.store,
+      createRunner: (record, hooks) => this.createRunner(record, hooks),
+      logger,
+      maxConcurrent: this.settings.maxConcurrent,
+      ownerId: `${vscode.env.sessionId}-${Math.random().toString(36).slice(2, 8)}`,
+    });
+  }
+
+  private createProxy(): ProxyAgentFactory {
+    const proxy = readProxyConfiguration();
+    return createProxyAgentFactory({ proxyUrl: proxy.proxyUrl, strictSSL: proxy.strictSSL, noProxy: proxy.noProxy, useEnvironment: true });
+  }
+
+  private createHttp(): NodeFetchHttpClient {
+    return new NodeFetchHttpClient({
+      connectTimeoutMs: 30_000,
+      responseTimeoutMs: 60_000,
+      userAgent: `resumable-transfers-vscode/${this.context.extension.packageJSON.version as string}`,
+      agentFor: (url) => this.proxy.agentFor(url),
+    });
+  }
+
+  private createRunner(record: TransferRecord, hooks: RunnerHooks): TransferRunner {
+    if (record.kind !== 'download') throw new Error(`no runner for ${record.kind} transfers`);
+    return new DownloadTask(record, {
+      http: this.http,
+      store: this.store,
+      logger: channelLogger(this.log),
+      retry: { ...DEFAULT_RETRY_POLICY, retries: this.settings.retries },
+      stallTimeoutMs: this.settings.stallTimeoutMs,
+      headers: (url) => this.hostHeaders.forUrl(url),
+      decorate: hooks.decorate,
+    });
+  }
+
+  async start(): Promise<void> {
+    const commandContext: CommandContext = {
+      manager: this.manager,
+      settings: () => this.settings,
+      hostHeaders: this.hostHeaders,
+      log: this.log,
+    };
+    this.disposables.push(
+      this.log,
+      new TransfersTree(this.manager),
+      new TransfersStatusBar(this.manager),
+      new TransferNotifications(this.manager),
+      ...registerCommands(commandContext),
+      this.manager.onDidChange(() => this.scheduleContextKeys()),
+      vscode.workspace.onDidChangeConfiguration((event) => this.onConfiguration(event)),
+    );
+    await this.restoreFromState();
+  }
+
+  /** Loads saved transfers; records that fail validation come back as paused "needs restart" rows. */
+  async restoreFromState(): Promise<void> {
+    const { invalid } = this.store.loadAll();
+    for (const bad of invalid) {
+      const salvaged = salvageDownload(bad.id, bad.raw, bad.reason, Date.now());
+      this.log.warn(`[${bad.id}] saved state is invalid (${bad.reason}): ${salvaged ? 'will start again from byte 0' : 'dropped'}`);
+      if (salvaged) await this.store.put(salvaged);
+      else await this.store.delete(bad.id);
+    }
+    await this.manager.restore({ autoResume: this.settings.autoResume });
+    this.scheduleContextKeys();
+  }
+
+  private onConfiguration(event: vscode.ConfigurationChangeEvent): void {
+    if (affectsTransfers(event)) {
+      this.settings = readSettings();
+      this.manager.setMaxConcurrent(this.settings.maxConcurrent);
+    }
+    if (affectsProxy(event)) {
+      // New requests take the new way out; running ones finish on their connection.
+      const old = this.proxy;
+      this.proxy = this.createProxy();
+      setTimeout(() => old.dispose(), 60_000).unref();
+      this.log.info('proxy settings changed');
+    }
+  }
+
+  private scheduleContextKeys(): void {
+    this.contextTimer ??= setTimeout(() => {
+      this.contextTimer = undefined;
+      const states = this.manager.list().map((s) => s.record.state);
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasActive, states.some((s) => s === 'running' || s === 'queued'));
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasResumable, states.some((s) => s === 'paused' || s === 'failed'));
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasFinished, states.some((s) => s === 'completed' || s === 'cancelled'));
+    }, 200);
+  }
+
+  api(): ResumableTransfersApi {
+    const manager = this.manager;
+    return {
+      download: (urls, options) =>
+        startDownloads(
+          { manager, settings: () => this.settings, hostHeaders: this.hostHeaders, log: this.log },
+          { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 },
+        ),
+      list: () => manager.list(),
+      get: (id) => manager.get(id),
+      onDidChange: manager.onDidChange,
+      pause: (id) => manager.pause(id),
+      resume: (id) => manager.resume(id),
+      cancel: (id) => manager.cancel(id),
+      remove: (id) => manager.remove(id),
+      restoreFromState: () => this.restoreFromState(),
+      savedRecord: (id) => this.context.globalState.get(`${StateKeys.transferPrefix}${id}`),
+      seedRecord: async (id, raw) => {
+        await this.context.globalState.update(`${StateKeys.transferPrefix}${id}`, raw);
+      },
+    };
+  }
+
+  /** Stops running transfers so the next start resumes them; their last save gives up the lease. */
+  async shutdown(): Promise<void> {
+    clearTimeout(this.contextTimer);
+    await this.manager.shutdown();
+    this.http.dispose();
+    this.proxy.dispose();
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+    this.manager.dispose();
+  }
+}
+
+let runtime: Runtime | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<ResumableTransfersApi> {
+  runtime = new Runtime(context);
+  context.subscriptions.push(runtime);
+  await runtime.start();
+  return runtime.api();
+}
+
+export async function deactivate(): Promise<void> {
+  await runtime?.shutdown();
+  runtime = undefined;
+}

@@ -1,0 +1,23 @@
+import type { Event, TransferChange, TransferSnapshot } from '../core';
+
+/** What `activate` returns: other extensions (and our tests) can drive transfers with it. */
+export interface ResumableTransfersApi {
+  /** Starts downloads into `folder` (default: the configured download folder); returns their ids. */
+  download(urls: string | string[], options?: { folder?: string; sha256?: string }): Promise<string[]>;
+  list(): TransferSnapshot[];
+  get(id: string): TransferSnapshot | undefined;
+  readonly onDidChange: Event<TransferChange>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  cancel(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Reads globalState again and restores transfers not shown yet, exactly as activation does. */
+  restoreFromState(): Promise<void>;
+  /** The raw saved record, as the next activation will read it. */
+  savedRecord(id: string): unknown;
+  /**
+   * Saves `raw` as the record of transfer `id`, valid or not, as an earlier session could have left
+   * it; `restoreFromState()` then loads it like activation does. For tests and state migration.
+   */
+  seedRecord(id: string, raw: unknown): Promise<void>;
+}

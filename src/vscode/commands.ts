@@ -1,0 +1,156 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { newDownloadRecord, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import type { TransferSettings } from './config';
+import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
+import type { HostHeaders } from './hostHeaders';
+import { Commands } from './ids';
+import { describe, displayName } from './presentation';
+
+export interface CommandContext {
+  manager: TransferManager;
+  settings(): TransferSettings;
+  hostHeaders: HostHeaders;
+  log: vscode.LogOutputChannel;
+}
+
+/** Arguments other extensions and tests may pass instead of answering the prompts. */
+export interface DownloadUrlArgs {
+  urls: string[];
+  folder?: string;
+  sha256?: string;
+}
+
+/**
+ * A row's command gets the transfer id from the tree; from the palette (or a keybinding) it asks
+ * with a quick pick of the transfers it applies to.
+ */
+async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferState[] | undefined, title: string): Promise<string[]> {
+  if (typeof arg === 'string') return [arg];
+  const candidates = ctx.manager.list().filter((s) => !states || states.includes(s.record.state));
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('There is no transfer this applies to.'));
+    return [];
+  }
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((s: TransferSnapshot) => ({ label: displayName(s), description: describe(s), id: s.record.id })),
+    { title, canPickMany: false, matchOnDescription: true },
+  );
+  return picked ? [picked.id] : [];
+}
+
+function onRows(ctx: CommandContext, states: TransferState[] | undefined, title: () => string, action: (id: string) => Promise<void>) {
+  return async (arg?: unknown) => {
+    for (const id of await resolveIds(ctx, arg, states, title())) await action(id);
+  };
+}
+
+export async function startDownloads(ctx: CommandContext, args?: DownloadUrlArgs): Promise<string[]> {
+  const urls = args ? parseUrlList(args.urls.join(' ')).urls : await askForUrls();
+  if (!urls || urls.length === 0) return [];
+  const settings = ctx.settings();
+  const folder = args?.folder ?? (await chooseDownloadFolder(settings));
+  if (!folder) return [];
+  const ids: string[] = [];
+  for (const url of urls) {
+    const record = newDownloadRecord({
+      id: ctx.manager.newId(),
+      url,
+      targetDir: folder,
+      sha256: args?.sha256,
+      connections: settings.connections,
+      onExisting: settings.onExisting,
+      now: Date.now(),
+    });
+    await ctx.manager.add(record);
+    ctx.log.info(`[${record.id}] queued download into ${folder}`);
+    ids.push(record.id);
+  }
+  return ids;
+}
+
+async function revealPath(target: string): Promise<void> {
+  const uri = vscode.Uri.file(target);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  else await vscode.commands.executeCommand('revealFileInOS', uri);
+}
+
+async function setHostHeader(ctx: CommandContext, arg?: unknown): Promise<void> {
+  let host: string;
+  const snapshot = typeof arg === 'string' ? ctx.manager.get(arg) : undefined;
+  try {
+    host = snapshot ? new URL(snapshot.record.url).host : new URL((await vscode.env.clipboard.readText()).trim()).host;
+  } catch {
+    host = '';
+  }
+  const chosenHost = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Set Header for Host (1/2)'),
+    prompt: vscode.l10n.t('Host the header is sent to, with the port when it is not the default.'),
+    placeHolder: 'files.example.com',
+    value: host,
+    ignoreFocusOut: true,
+    validateInput: (text) => (/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i.test(text.trim()) ? undefined : vscode.l10n.t('Enter a host name such as files.example.com or 127.0.0.1:8080.')),
+  });
+  if (!chosenHost) return;
+  const header = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Set Header for Host (2/2)'),
+    prompt: vscode.l10n.t('Header as "Name: value", kept in the system keychain. Leave the value empty to remove the header.'),
+    placeHolder: 'Authorization: Bearer …',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (text) => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(text.trim()) ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
+  });
+  if (!header) return;
+  const colon = header.indexOf(':');
+  const name = header.slice(0, colon).trim();
+  const value = header.slice(colon + 1).trim();
+  await ctx.hostHeaders.set(chosenHost.trim(), name, value);
+  ctx.log.info(`header ${name} ${value ? 'set' : 'removed'} for ${chosenHost.trim()}`);
+  void vscode.window.showInformationMessage(
+    value ? vscode.l10n.t('{0} will be sent to {1}.', name, chosenHost.trim()) : vscode.l10n.t('{0} is no longer sent to {1}.', name, chosenHost.trim()),
+  );
+}
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const { manager } = ctx;
+  const target = (id: string) => {
+    const record = manager.get(id)?.record;
+    return record?.kind === 'download' ? record.target : record?.source;
+  };
+  const register = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
+  return [
+    register(Commands.downloadUrl, (args?: DownloadUrlArgs) => startDownloads(ctx, args && Array.isArray(args.urls) ? args : undefined)),
+    register(Commands.pause, onRows(ctx, ['running', 'queued'], () => vscode.l10n.t('Pause which transfer?'), (id) => manager.pause(id))),
+    register(Commands.resume, onRows(ctx, ['paused', 'failed'], () => vscode.l10n.t('Resume which transfer?'), (id) => manager.resume(id))),
+    register(Commands.cancel, onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Cancel which transfer?'), (id) => manager.cancel(id))),
+    register(Commands.retry, onRows(ctx, ['failed', 'cancelled', 'paused'], () => vscode.l10n.t('Retry which transfer?'), (id) => manager.retry(id))),
+    register(Commands.remove, onRows(ctx, undefined, () => vscode.l10n.t('Remove which transfer from the list?'), (id) => manager.remove(id))),
+    register(
+      Commands.openFile,
+      onRows(ctx, ['completed'], () => vscode.l10n.t('Open which file?'), async (id) => {
+        const file = target(id);
+        if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      }),
+    ),
+    register(
+      Commands.revealInExplorer,
+      onRows(ctx, undefined, () => vscode.l10n.t('Reveal which file?'), async (id) => {
+        const file = target(id);
+        const record = manager.get(id)?.record;
+        if (file) await revealPath(record?.kind === 'download' && record.state !== 'completed' ? path.dirname(file) : file);
+      }),
+    ),
+    register(
+      Commands.copyUrl,
+      onRows(ctx, undefined, () => vscode.l10n.t('Copy the URL of which transfer?'), async (id) => {
+        const url = manager.get(id)?.record.url;
+        if (url) await vscode.env.clipboard.writeText(url);
+      }),
+    ),
+    register(Commands.pauseAll, () => manager.pauseAll()),
+    register(Commands.resumeAll, () => manager.resumeAll()),
+    register(Commands.clearFinished, () => manager.clearFinished()),
+    register(Commands.setHostHeader, (arg?: unknown) => setHostHeader(ctx, arg)),
+    register(Commands.showLog, () => ctx.log.show()),
+  ];
+}

@@ -1,0 +1,69 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseHttpUrl } from '../core';
+import type { TransferSettings } from './config';
+
+/** Splits input on whitespace; each piece must be an http(s) URL. */
+export function parseUrlList(text: string): { urls: string[]; invalid?: string } {
+  const urls: string[] = [];
+  for (const piece of text.split(/\s+/).filter(Boolean)) {
+    try {
+      urls.push(parseHttpUrl(piece).toString());
+    } catch {
+      return { urls, invalid: piece };
+    }
+  }
+  return { urls };
+}
+
+function validate(text: string): string | undefined {
+  if (!text.trim()) return vscode.l10n.t('Enter one or more http or https URLs, separated by spaces.');
+  const { invalid } = parseUrlList(text);
+  return invalid === undefined ? undefined : vscode.l10n.t('Not a valid http or https URL: {0}', invalid);
+}
+
+/** The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs. */
+export async function askForUrls(): Promise<string[] | undefined> {
+  let clipboard = '';
+  try {
+    clipboard = (await vscode.env.clipboard.readText()).trim();
+  } catch {
+    // No clipboard access (some web hosts): start empty.
+  }
+  const prefill = clipboard && clipboard.length < 10_000 && parseUrlList(clipboard).invalid === undefined ? clipboard : '';
+  const text = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Download URL'),
+    prompt: vscode.l10n.t('One or more http or https URLs, separated by spaces. Each becomes its own download.'),
+    placeHolder: 'https://example.com/file.zip',
+    value: prefill,
+    ignoreFocusOut: true,
+    validateInput: validate,
+  });
+  if (text === undefined) return undefined;
+  return parseUrlList(text).urls;
+}
+
+/**
+ * The folder downloads go into: the configured folder in the first workspace folder, or a folder
+ * the user picks when there is no workspace or the settings ask for it.
+ */
+export async function chooseDownloadFolder(settings: TransferSettings): Promise<string | undefined> {
+  const workspace = vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
+  if (workspace && !settings.askForFolder) {
+    const root = workspace.uri.fsPath;
+    if (!settings.downloadFolder) return root;
+    return path.isAbsolute(settings.downloadFolder) ? settings.downloadFolder : path.join(root, settings.downloadFolder);
+  }
+  if (!workspace && settings.downloadFolder && path.isAbsolute(settings.downloadFolder) && !settings.askForFolder) {
+    return settings.downloadFolder;
+  }
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    defaultUri: workspace?.uri,
+    openLabel: vscode.l10n.t('Download Here'),
+    title: vscode.l10n.t('Folder for the download'),
+  });
+  return picked?.[0]?.fsPath;
+}

@@ -1,0 +1,57 @@
+/** Every id the extension contributes, in one typed place (must match package.json). */
+export const EXTENSION_ID = 'resumable-transfers.resumable-transfers';
+export const PREFIX = 'resumableTransfers';
+
+export const Commands = {
+  downloadUrl: `${PREFIX}.downloadUrl`,
+  pause: `${PREFIX}.pause`,
+  resume: `${PREFIX}.resume`,
+  cancel: `${PREFIX}.cancel`,
+  retry: `${PREFIX}.retry`,
+  remove: `${PREFIX}.remove`,
+  openFile: `${PREFIX}.openFile`,
+  revealInExplorer: `${PREFIX}.revealInExplorer`,
+  copyUrl: `${PREFIX}.copyUrl`,
+  pauseAll: `${PREFIX}.pauseAll`,
+  resumeAll: `${PREFIX}.resumeAll`,
+  clearFinished: `${PREFIX}.clearFinished`,
+  setHostHeader: `${PREFIX}.setHostHeader`,
+  showLog: `${PREFIX}.showLog`,
+  uploadTo: `${PREFIX}.uploadTo`,
+  uploadActiveFile: `${PREFIX}.uploadActiveFile`,
+} as const;
+
+export const Views = {
+  container: PREFIX,
+  transfers: `${PREFIX}.transfers`,
+} as const;
+
+export const ContextKeys = {
+  hasActive: `${PREFIX}.hasActive`,
+  hasResumable: `${PREFIX}.hasResumable`,
+  hasFinished: `${PREFIX}.hasFinished`,
+} as const;
+
+export const StatusBarItemId = `${PREFIX}.status`;
+
+export const Settings = {
+  section: PREFIX,
+  downloadFolder: 'downloadFolder',
+  askForFolder: 'askForFolder',
+  maxConcurrentTransfers: 'maxConcurrentTransfers',
+  connectionsPerDownload: 'connectionsPerDownload',
+  autoResume: 'autoResume',
+  retries: 'retries',
+  stallTimeoutSeconds: 'stallTimeoutSeconds',
+  whenTargetExists: 'whenTargetExists',
+} as const;
+
+/** globalState keys: namespaced and versioned so a future format can live beside this one. */
+export const StateKeys = {
+  transferPrefix: `${PREFIX}.v1.transfer.`,
+  endpoints: `${PREFIX}.v1.uploadEndpoints`,
+} as const;
+
+export const SecretKeys = {
+  hostHeaderPrefix: `${PREFIX}.v1.header.`,
+} as const;

@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import type { TransferManager, TransferState } from '../core';
+import { Commands } from './ids';
+import { localizeError } from './messages';
+import { displayName } from './presentation';
+
+/**
+ * Tells the user when a transfer this window ran completes or fails, with actions. Never modal;
+ * restored rows that were already finished stay quiet.
+ */
+export class TransferNotifications implements vscode.Disposable {
+  private readonly lastState = new Map<string, TransferState>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly manager: TransferManager) {
+    this.subscription = manager.onDidChange((change) => {
+      if (!change.snapshot) {
+        this.lastState.delete(change.id);
+        return;
+      }
+      const { record, held } = change.snapshot;
+      const before = this.lastState.get(change.id);
+      this.lastState.set(change.id, record.state);
+      if (held || before !== 'running' || before === record.state) return;
+      if (record.state === 'completed') void this.completed(change.id);
+      else if (record.state === 'failed') void this.failed(change.id);
+    });
+  }
+
+  private async completed(id: string): Promise<void> {
+    const snapshot = this.manager.get(id);
+    if (!snapshot) return;
+    const open = vscode.l10n.t('Open');
+    const reveal = vscode.l10n.t('Reveal in Explorer');
+    const message =
+      snapshot.record.kind === 'upload'
+        ? vscode.l10n.t('Uploaded {0}.', displayName(snapshot))
+        : vscode.l10n.t('Downloaded {0}.', displayName(snapshot));
+    const actions = snapshot.record.kind === 'download' ? [open, reveal] : [];
+    const choice = await vscode.window.showInformationMessage(message, ...actions);
+    if (choice === open) await vscode.commands.executeCommand(Commands.openFile, id);
+    if (choice === reveal) await vscode.commands.executeCommand(Commands.revealInExplorer, id);
+  }
+
+  private async failed(id: string): Promise<void> {
+    const snapshot = this.manager.get(id);
+    if (!snapshot) return;
+    const retry = vscode.l10n.t('Retry');
+    const log = vscode.l10n.t('Show Log');
+    const choice = await vscode.window.showErrorMessage(
+      vscode.l10n.t('{0} failed: {1}', displayName(snapshot), localizeError(snapshot.record.lastError)),
+      retry,
+      log,
+    );
+    if (choice === retry) await vscode.commands.executeCommand(Commands.retry, id);
+    if (choice === log) await vscode.commands.executeCommand(Commands.showLog);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}

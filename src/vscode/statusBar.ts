@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import { formatDuration, formatPercent, formatSpeed, type TransferManager } from '../core';
+import { StatusBarItemId, Views } from './ids';
+import { bytesOf } from './presentation';
+
+const REFRESH_INTERVAL_MS = 500;
+
+/**
+ * Aggregate progress of everything running here: hidden when idle, a warning look when a
+ * transfer failed; a click focuses the Transfers view.
+ */
+export class TransfersStatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly manager: TransferManager) {
+    this.item = vscode.window.createStatusBarItem(StatusBarItemId, vscode.StatusBarAlignment.Left, 50);
+    this.item.name = vscode.l10n.t('Transfers');
+    this.item.command = `${Views.transfers}.focus`;
+    const schedule = () => (this.timer ??= setTimeout(() => this.render(), REFRESH_INTERVAL_MS));
+    this.disposables.push(this.item, manager.onDidChange(schedule), manager.onDidProgress(schedule));
+    this.render();
+  }
+
+  render(): void {
+    this.timer = undefined;
+    const snapshots = this.manager.list().filter((s) => !s.held);
+    const active = snapshots.filter((s) => s.record.state === 'running' || s.record.state === 'queued');
+    const failed = snapshots.filter((s) => s.record.state === 'failed');
+    if (active.length === 0 && failed.length === 0) {
+      this.item.hide();
+      return;
+    }
+    let bytes = 0;
+    let length = 0;
+    let lengthKnown = true;
+    let speed = 0;
+    for (const snapshot of active) {
+      const size = bytesOf(snapshot);
+      bytes += size.bytes;
+      if (size.length === undefined) lengthKnown = false;
+      else length += size.length;
+      speed += snapshot.progress?.bytesPerSecond ?? 0;
+    }
+    const parts: string[] = [];
+    if (active.length > 0) {
+      const percent = lengthKnown ? formatPercent(bytes, length) : undefined;
+      parts.push(`$(cloud-download) ${percent ?? ''}`.trim());
+      if (speed > 0) parts.push(formatSpeed(speed));
+      if (lengthKnown && speed > 0) parts.push(formatDuration((length - bytes) / speed));
+      parts.push(vscode.l10n.t('{0} active', active.length));
+    }
+    if (failed.length > 0) parts.push(`$(warning) ${vscode.l10n.t('{0} failed', failed.length)}`);
+    this.item.text = parts.join(' · ');
+    this.item.tooltip = vscode.l10n.t('Transfers: {0} active, {1} failed. Click to show the Transfers view.', active.length, failed.length);
+    this.item.backgroundColor = failed.length > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.accessibilityInformation = { label: this.item.tooltip };
+    this.item.show();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
