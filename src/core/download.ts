@@ -14,7 +14,8 @@ import { Emitter, type Event } from './events';
 import { chooseFilename, nextFreeName, resolveInside } from './filename';
 import { networkError, type HttpClient, type HttpResponse } from './http';
 import { silentLogger, type Logger } from './logger';
-import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory, writeFully } from './part-file';
+import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
+import { PositionalWriter } from './positional-writer';
 import {
   chooseIfRange,
   formatRange,
@@ -411,7 +412,13 @@ export class DownloadTask implements TransferRunner {
     const stall = new StallWatch(stallMs, () => connection.abort(new AbortError('stall')));
     let verify = overlap > 0 ? await readAt(handle, position - overlap, overlap) : undefined;
     let verified = 0;
-    let written = position;
+    const writer = new PositionalWriter(handle, position, (bytes) => {
+      segment.done += bytes;
+      const end = segment.start + segment.done;
+      if (end > this.highWater) this.highWater = end;
+      this.tick();
+    });
+    let failure: unknown;
     try {
       stall.arm();
       for await (const data of body) {
@@ -430,29 +437,25 @@ export class DownloadTask implements TransferRunner {
           }
           if (chunk.length === 0) continue;
         }
-        if (segment.end !== undefined && written + chunk.length > segment.end) {
+        if (segment.end !== undefined && writer.acceptedEnd + chunk.length > segment.end) {
           throw new TransferError('ERR_LENGTH_MISMATCH', `server sent more than the announced ${segment.end} bytes`);
         }
-        try {
-          await writeFully(handle, chunk, written);
-        } catch (error) {
-          throw fromFileSystemError(error, `write ${partPathFor(target)}`);
-        }
-        written += chunk.length;
-        segment.done = written - segment.start;
-        if (written > this.highWater) this.highWater = written;
-        this.tick();
+        await writer.write(chunk);
       }
     } catch (error) {
-      if (stall.stalled && !signal.aborted) {
-        throw new TransferError('ERR_STALLED', `no data for ${Math.round(stallMs / 1000)} s`, { cause: error });
-      }
-      throw error;
-    } finally {
-      stall.stop();
-      await handle.close().catch(() => undefined);
-      this.tick(true);
+      failure = stall.stalled && !signal.aborted ? new TransferError('ERR_STALLED', `no data for ${Math.round(stallMs / 1000)} s`, { cause: error }) : error;
     }
+    // Bytes that arrived before a failure are good: finish writing them so the resume starts after them.
+    const writeError = await writer.flush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    stall.stop();
+    await handle.close().catch(() => undefined);
+    this.tick(true);
+    if (failure !== undefined) throw failure;
+    if (writeError !== undefined) throw fromFileSystemError(writeError, `write ${partPathFor(target)}`);
+    const written = writer.writtenEnd;
     if (verify) throw new TransferError('ERR_SHORT_BODY', 'connection ended during the overlap check');
     if (segment.end !== undefined && written < segment.end) {
       throw new TransferError('ERR_SHORT_BODY', `connection ended after ${written} of ${segment.end} bytes`);

@@ -3,12 +3,15 @@ import type { Readable } from 'node:stream';
 import { AbortError, TransferError, fromFileSystemError, redactUrl } from './errors';
 import type { HttpClient } from './http';
 import type { Logger } from './logger';
-import { writeFully } from './part-file';
+import { PositionalWriter } from './positional-writer';
 import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planner';
 import { chooseIfRange, formatRange, parseContentLength, parseContentRange, sameRepresentation } from './range';
 import type { DownloadRecord, Segment } from './record';
 import { RestartNeeded, SegmentationRefused } from './restart';
 import { StallWatch } from './stall';
+
+/** Queued bytes per connection: small, so a split rarely lands in bytes already on their way. */
+const SEGMENT_QUEUE_BYTES = 256 * 1024;
 
 /** What the segmented fetcher needs from the download task that owns the record. */
 export interface SegmentHost {
@@ -160,36 +163,39 @@ async function receiveSegment(
   signal: AbortSignal,
 ): Promise<void> {
   const stall = new StallWatch(host.stallTimeoutMs, () => connection.abort(new AbortError('stall')));
+  const writer = new PositionalWriter(
+    handle,
+    segment.start + segment.done,
+    (bytes) => {
+      // A split may have moved the end into bytes already queued; they are the same bytes the new
+      // piece fetches (same strong validator), so only the part up to the end counts here.
+      segment.done = Math.min(segment.done + bytes, (segment.end as number) - segment.start);
+      host.onBytes();
+    },
+    SEGMENT_QUEUE_BYTES,
+  );
+  let failure: unknown;
   try {
     stall.arm();
     for await (const data of body) {
       stall.arm();
-      const end = segment.end as number;
-      const position = segment.start + segment.done;
-      const room = end - position;
+      const room = (segment.end as number) - writer.acceptedEnd;
       if (room <= 0) break;
       const chunk = (data as Buffer).length > room ? (data as Buffer).subarray(0, room) : (data as Buffer);
-      try {
-        await writeFully(handle, chunk, position);
-      } catch (error) {
-        throw fromFileSystemError(error, 'write the part file');
-      }
-      // A split may have moved the end into the bytes just written; they are the same bytes the
-      // new segment fetches (same strong validator), so only the part up to the end counts here.
-      segment.done = Math.min(segment.done + chunk.length, (segment.end as number) - segment.start);
-      host.onBytes();
-      if (isComplete(segment)) break;
+      await writer.write(chunk);
+      if (writer.acceptedEnd >= (segment.end as number)) break;
     }
   } catch (error) {
-    if (stall.stalled && !signal.aborted) {
-      throw new TransferError('ERR_STALLED', `no data for ${Math.round(host.stallTimeoutMs / 1000)} s`, { cause: error });
-    }
-    if (isComplete(segment)) return;
-    throw error;
-  } finally {
-    stall.stop();
+    failure = stall.stalled && !signal.aborted ? new TransferError('ERR_STALLED', `no data for ${Math.round(host.stallTimeoutMs / 1000)} s`, { cause: error }) : error;
   }
-  if (!isComplete(segment)) {
-    throw new TransferError('ERR_SHORT_BODY', `connection ended at ${segment.start + segment.done} before ${segment.end}`);
-  }
+  // Whatever arrived is good: write it before reporting, so a resume starts after it.
+  const writeError = await writer.flush().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  stall.stop();
+  if (writeError !== undefined) throw fromFileSystemError(writeError, 'write the part file');
+  if (isComplete(segment)) return;
+  if (failure !== undefined) throw failure;
+  throw new TransferError('ERR_SHORT_BODY', `connection ended at ${segment.start + segment.done} before ${segment.end}`);
 }

@@ -1,0 +1,75 @@
+import type { promises as fs } from 'node:fs';
+import { writeFully } from './part-file';
+
+/**
+ * Writes a stream of chunks at consecutive positions with one write in flight while the next
+ * chunks gather (at most `maxQueuedBytes`), so reading the network and writing the disk overlap.
+ * `onWritten` reports only bytes whose write completed: that is what the record may count.
+ */
+export class PositionalWriter {
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private inflight?: Promise<void>;
+  private failure: unknown;
+  private written: number;
+
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private position: number,
+    private readonly onWritten: (bytes: number) => void,
+    private readonly maxQueuedBytes = 1024 * 1024,
+  ) {
+    this.written = position;
+  }
+
+  /** Position after everything accepted so far (written or queued). */
+  get acceptedEnd(): number {
+    return this.position + this.queuedBytes;
+  }
+
+  /** Accepts a chunk; waits only when too much is queued (backpressure to the network). */
+  async write(chunk: Buffer): Promise<void> {
+    this.check();
+    this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (!this.inflight) this.startWrite();
+    while (this.queuedBytes >= this.maxQueuedBytes && this.inflight) {
+      await this.inflight;
+      this.check();
+    }
+  }
+
+  /** Waits until everything accepted is on disk (or throws the write error). */
+  async flush(): Promise<void> {
+    while (this.inflight) await this.inflight;
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private startWrite(): void {
+    const data = this.queued.length === 1 ? this.queued[0] : Buffer.concat(this.queued, this.queuedBytes);
+    const at = this.position;
+    this.position += data.length;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.inflight = writeFully(this.handle, data, at).then(
+      () => {
+        this.written = at + data.length;
+        this.inflight = undefined;
+        this.onWritten(data.length);
+        if (this.queued.length > 0 && this.failure === undefined) this.startWrite();
+      },
+      (error: unknown) => {
+        this.failure = error;
+        this.inflight = undefined;
+      },
+    );
+  }
+
+  get writtenEnd(): number {
+    return this.written;
+  }
+}
