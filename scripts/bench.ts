@@ -4,11 +4,13 @@
  *
  *   npm run bench                # all sections
  *   npm run bench -- --only=single --runs=5 --size-mib=1024
+ *   sections: single (vs curl), multi (8 connections vs aria2c on a 20 MiB/s-per-connection
+ *   location), resume (SIGKILL at 50 %, re-run), rss (4 GiB download)
  *
  * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -140,6 +142,85 @@ async function main(): Promise<void> {
       console.log(`\n## One connection, ${sizeMiB} MiB from nginx on 127.0.0.1 (median of ${RUNS}, alternating)\n`);
       console.log(table(results, sizeMiB * MiB, which('curl') ? 'curl' : 'resumable-transfers'));
       await rm(path.join(root, 'single.bin'), { force: true });
+    }
+
+    if (!ONLY || ONLY === 'multi') {
+      const sizeMiB = Number(args['multi-size-mib'] ?? 256);
+      await generateFile(path.join(root, 'multi.bin'), sizeMiB * MiB, 6);
+      const url = nginx.url('limited/multi.bin');
+      const contenders = [
+        { name: 'resumable-transfers --connections 8', command: (out: string) => [process.execPath, CLI, 'get', url, '-o', out, '--connections', '8'] },
+        { name: 'resumable-transfers --connections 1', command: (out: string) => [process.execPath, CLI, 'get', url, '-o', out] },
+      ];
+      if (which('aria2c')) {
+        contenders.push({
+          name: 'aria2c -x8 -s8',
+          command: (out: string) => ['aria2c', '-q', '-x8', '-s8', '-k1M', '--file-allocation=none', '--allow-overwrite=true', '-d', path.dirname(out), '-o', path.basename(out), url],
+        });
+      }
+      const runs = Math.max(1, Math.min(RUNS, Number(args['multi-runs'] ?? RUNS)));
+      const results = await alternate('multi', contenders, outDir, runs);
+      console.log(`\n## ${sizeMiB} MiB from an nginx location limited to 20 MiB/s per connection (median of ${runs}, alternating)\n`);
+      console.log(table(results, sizeMiB * MiB, which('aria2c') ? 'aria2c -x8 -s8' : contenders[0].name));
+      await rm(path.join(root, 'multi.bin'), { force: true });
+    }
+
+    if (!ONLY || ONLY === 'resume') {
+      const sizeMiB = Number(args['resume-size-mib'] ?? 1024);
+      const file = path.join(root, 'resume.bin');
+      await generateFile(file, sizeMiB * MiB, 7);
+      const url = nginx.url('resume.bin');
+      const out = path.join(outDir, 'resume.bin');
+      const whole = await measure([process.execPath, CLI, 'get', url, '-o', out]);
+      await rm(out, { force: true });
+      const logBefore = (await nginx.accessLog()).length;
+      const started = process.hrtime.bigint();
+      const child = spawn(process.execPath, [CLI, 'get', url, '-o', out], { stdio: 'ignore' });
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          let size = 0;
+          try {
+            size = statSync(`${out}.part`).size;
+          } catch {
+            // not created yet
+          }
+          if (size >= (sizeMiB * MiB) / 2) {
+            child.kill('SIGKILL');
+            clearInterval(poll);
+            resolve();
+          }
+        }, 2);
+      });
+      await new Promise((resolve) => child.once('close', resolve));
+      const killedAt = statSync(`${out}.part`).size;
+      const second = await measure([process.execPath, CLI, 'get', url, '-o', out]);
+      const total = Number(process.hrtime.bigint() - started) / 1e9;
+      const entries = (await nginx.accessLog(logBefore + 2)).slice(logBefore);
+      const fetched = entries.reduce((sum, e) => sum + e.bytesSent, 0);
+      console.log(`\n## Resume cost: ${sizeMiB} MiB, SIGKILL at ${(killedAt / MiB).toFixed(0)} MiB, then the same command again\n`);
+      console.log('| | value |\n| --- | --- |');
+      console.log(`| uninterrupted download | ${whole.wallSeconds.toFixed(2)} s |`);
+      console.log(`| killed run + resumed run, wall | ${total.toFixed(2)} s (resumed run alone ${second.wallSeconds.toFixed(2)} s) |`);
+      console.log(`| bytes the server sent in both runs | ${(fetched / MiB).toFixed(1)} MiB for a ${sizeMiB} MiB file |`);
+      console.log(`| fetched twice | ${((fetched - sizeMiB * MiB) / MiB).toFixed(2)} MiB |`);
+      console.log(`| requests | ${entries.map((e) => `${e.status}${e.range ? ` ${e.range}` : ''}${e.ifRange ? ' If-Range' : ''}`).join(', ')} |`);
+      await rm(out, { force: true });
+      await rm(file, { force: true });
+    }
+
+    if (!ONLY || ONLY === 'rss') {
+      const sizeMiB = Number(args['rss-size-mib'] ?? 4096);
+      await generateFile(path.join(root, 'huge.bin'), sizeMiB * MiB, 8);
+      const url = nginx.url('huge.bin');
+      const single = await measure([process.execPath, CLI, 'get', url, '-o', path.join(outDir, 'huge-1')]);
+      await rm(path.join(outDir, 'huge-1'), { force: true });
+      const multi = await measure([process.execPath, CLI, 'get', url, '-o', path.join(outDir, 'huge-8'), '--connections', '8']);
+      await rm(path.join(outDir, 'huge-8'), { force: true });
+      console.log(`\n## Peak RSS for a ${sizeMiB} MiB download\n`);
+      console.log('| connections | wall s | peak RSS MiB |\n| --- | --- | --- |');
+      console.log(`| 1 | ${single.wallSeconds.toFixed(2)} | ${single.peakRssMiB.toFixed(0)} |`);
+      console.log(`| 8 | ${multi.wallSeconds.toFixed(2)} | ${multi.peakRssMiB.toFixed(0)} |`);
+      await rm(path.join(root, 'huge.bin'), { force: true });
     }
   } finally {
     await nginx.stop();
