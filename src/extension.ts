@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import {
   DEFAULT_RETRY_POLICY,
   DownloadTask,
+  HostConnectionLimits,
   NodeFetchHttpClient,
   TransferManager,
+  UploadTask,
   salvageDownload,
   type TransferRecord,
   type TransferRunner,
@@ -15,7 +17,8 @@ import { registerCommands, startDownloads, type CommandContext } from './vscode/
 import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
 import { HostHeaders } from './vscode/hostHeaders';
-import { ContextKeys, StateKeys } from './vscode/ids';
+import { Commands, ContextKeys, StateKeys } from './vscode/ids';
+import { UploadEndpoints, registerUploadCommands, startUploads, type UploadContext } from './vscode/upload';
 import { channelLogger } from './vscode/log';
 import { TransferNotifications } from './vscode/notifications';
 import { TransfersStatusBar } from './vscode/statusBar';
@@ -36,10 +39,14 @@ class Runtime implements vscode.Disposable {
   private http: NodeFetchHttpClient;
   private readonly disposables: vscode.Disposable[] = [];
   private contextTimer?: NodeJS.Timeout;
+  /** Hosts that asked us to slow down keep fewer connections for the rest of the session. */
+  private readonly connectionLimits = new HostConnectionLimits();
+  readonly endpoints: UploadEndpoints;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.store = new GlobalStateTransferStore(context.globalState);
     this.hostHeaders = new HostHeaders(context.secrets);
+    this.endpoints = new UploadEndpoints(context.globalState);
     this.proxy = this.createProxy();
     this.http = this.createHttp();
     const logger = channelLogger(this.log);
@@ -67,16 +74,17 @@ class Runtime implements vscode.Disposable {
   }
 
   private createRunner(record: TransferRecord, hooks: RunnerHooks): TransferRunner {
-    if (record.kind !== 'download') throw new Error(`no runner for ${record.kind} transfers`);
-    return new DownloadTask(record, {
+    const common = {
       http: this.http,
       store: this.store,
       logger: channelLogger(this.log),
       retry: { ...DEFAULT_RETRY_POLICY, retries: this.settings.retries },
       stallTimeoutMs: this.settings.stallTimeoutMs,
-      headers: (url) => this.hostHeaders.forUrl(url),
+      headers: (url: string) => this.hostHeaders.forUrl(url),
       decorate: hooks.decorate,
-    });
+    };
+    if (record.kind === 'upload') return new UploadTask(record, common);
+    return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits });
   }
 
   async start(): Promise<void> {
@@ -92,6 +100,7 @@ class Runtime implements vscode.Disposable {
       new TransfersStatusBar(this.manager),
       new TransferNotifications(this.manager),
       ...registerCommands(commandContext),
+      ...registerUploadCommands(this.uploadContext(), { uploadTo: Commands.uploadTo, uploadActiveFile: Commands.uploadActiveFile }),
       this.manager.onDidChange(() => this.scheduleContextKeys()),
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfiguration(event)),
     );
@@ -135,6 +144,10 @@ class Runtime implements vscode.Disposable {
     }, 200);
   }
 
+  private uploadContext(): UploadContext {
+    return { manager: this.manager, endpoints: this.endpoints, hostHeaders: this.hostHeaders, log: this.log };
+  }
+
   api(): ResumableTransfersApi {
     const manager = this.manager;
     return {
@@ -143,6 +156,7 @@ class Runtime implements vscode.Disposable {
           { manager, settings: () => this.settings, hostHeaders: this.hostHeaders, log: this.log },
           { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 },
         ),
+      upload: (files, url, protocol) => startUploads(this.uploadContext(), Array.isArray(files) ? files : [files], { url, protocol }),
       list: () => manager.list(),
       get: (id) => manager.get(id),
       onDidChange: manager.onDidChange,

@@ -11,7 +11,15 @@ export const USAGE = `Usage:
   --retries        retries after a failure without progress (default 5)
   --stall-timeout  seconds without data before the connection is dropped and resumed (default 30)
 
-Re-running the same command after an interruption resumes the download.`;
+  resumable-transfers put <file> <url> [--protocol auto|tus|ietf|put-range|put]
+                      [--chunk-size <bytes>] [--header "Name: value"]... [--retries <n>]
+                      [--stall-timeout <seconds>]
+
+  --protocol       auto (default) detects tus, the IETF resumable upload draft, WebDAV PUT with
+                   Content-Range, or falls back to a plain PUT (which cannot resume)
+  --chunk-size     bytes per request (default: tus and IETF the whole rest, put-range 16 MiB)
+
+Re-running the same command after an interruption resumes the download or upload.`;
 
 export class UsageError extends Error {}
 
@@ -26,7 +34,21 @@ export interface GetCommand {
   stallTimeoutSeconds: number;
 }
 
-export type CliCommand = GetCommand | { command: 'help' };
+export const PROTOCOL_CHOICES = ['auto', 'tus', 'ietf', 'put-range', 'put'] as const;
+export type ProtocolChoice = (typeof PROTOCOL_CHOICES)[number];
+
+export interface PutCommand {
+  command: 'put';
+  file: string;
+  url: string;
+  protocol: ProtocolChoice;
+  chunkSize?: number;
+  headers: Record<string, string>;
+  retries: number;
+  stallTimeoutSeconds: number;
+}
+
+export type CliCommand = GetCommand | PutCommand | { command: 'help' };
 
 function positiveInteger(value: string | undefined, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -55,11 +77,15 @@ export function parseCli(argv: string[]): CliCommand {
       header: { type: 'string', multiple: true },
       retries: { type: 'string' },
       'stall-timeout': { type: 'string' },
+      protocol: { type: 'string' },
+      'chunk-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help || positionals.length === 0) return { command: 'help' };
   const [command, ...rest] = positionals;
+  if (command === 'put') return parsePut(rest, values);
+  if (values.protocol !== undefined || values['chunk-size'] !== undefined) throw new UsageError('--protocol and --chunk-size are options of put');
   if (command !== 'get') throw new UsageError(`unknown command "${command}"`);
   if (rest.length !== 1) throw new UsageError('get needs exactly one URL');
   if (!values.output) throw new UsageError('get needs -o <path>');
@@ -75,6 +101,33 @@ export function parseCli(argv: string[]): CliCommand {
     output: values.output,
     connections: positiveInteger(values.connections, '--connections', 1),
     sha256: values.sha256?.toLowerCase(),
+    headers,
+    retries: positiveInteger(values.retries, '--retries', 5, true),
+    stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
+  };
+}
+
+function parsePut(
+  rest: string[],
+  values: { output?: string; connections?: string; sha256?: string; header?: string[]; retries?: string; 'stall-timeout'?: string; protocol?: string; 'chunk-size'?: string },
+): PutCommand {
+  if (rest.length !== 2) throw new UsageError('put needs a file and a URL');
+  if (values.output !== undefined || values.connections !== undefined || values.sha256 !== undefined) {
+    throw new UsageError('-o, --connections and --sha256 are options of get');
+  }
+  const protocol = values.protocol ?? 'auto';
+  if (!(PROTOCOL_CHOICES as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOL_CHOICES.join(', ')}`);
+  const headers: Record<string, string> = {};
+  for (const text of values.header ?? []) {
+    const [name, value] = parseHeader(text);
+    headers[name] = value;
+  }
+  return {
+    command: 'put',
+    file: rest[0],
+    url: rest[1],
+    protocol: protocol as ProtocolChoice,
+    chunkSize: values['chunk-size'] === undefined ? undefined : positiveInteger(values['chunk-size'], '--chunk-size', 0),
     headers,
     retries: positiveInteger(values.retries, '--retries', 5, true),
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),

@@ -17,8 +17,11 @@ import {
   type DownloadProgress,
   type DownloadRecord,
   type Logger,
+  UploadTask,
+  createUploadRecord,
+  type UploadRecord,
 } from '../core';
-import { USAGE, UsageError, parseCli, type GetCommand } from './args';
+import { USAGE, UsageError, parseCli, type GetCommand, type PutCommand } from './args';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -96,6 +99,64 @@ async function get(command: GetCommand): Promise<number> {
   }
 }
 
+/** Where `put` keeps its resumable record: beside the source file, keyed by file and URL. */
+export function uploadRecordLocation(file: string, url: string): { source: string; storePath: string; id: string } {
+  const source = path.resolve(file);
+  const id = createHash('sha256').update(`put\n${url}\n${source}`).digest('hex').slice(0, 16);
+  return { source, storePath: path.join(path.dirname(source), `.${id}.transfer.json`), id };
+}
+
+async function put(command: PutCommand): Promise<number> {
+  parseHttpUrl(command.url);
+  const { source, storePath, id } = uploadRecordLocation(command.file, command.url);
+  const store = new JsonFileTransferStore(storePath);
+  const existing = (await store.get(id)) as UploadRecord | undefined;
+  const forced = command.protocol === 'auto' ? undefined : command.protocol;
+  const reusable = existing && existing.kind === 'upload' && existing.state !== 'completed' && (!forced || existing.protocol === forced);
+  const record: UploadRecord = reusable
+    ? { ...existing, chunkSize: command.chunkSize ?? existing.chunkSize }
+    : await createUploadRecord({ id, url: command.url, file: source, protocol: command.protocol, chunkSize: command.chunkSize, now: Date.now() });
+
+  // No response timeout of the client's own: the upload watchdog times the wait after the body.
+  const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 120_000 });
+  const task = new UploadTask(record, {
+    http,
+    store,
+    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
+    retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
+    stallTimeoutMs: command.stallTimeoutSeconds * 1000,
+    headers: () => command.headers,
+  });
+  if (process.stderr.isTTY) {
+    task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
+  }
+
+  const controller = new AbortController();
+  const stop = () => controller.abort(new AbortError('shutdown'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const done = await task.run(controller.signal);
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    await store.delete(id);
+    process.stdout.write(`${done.uploadUrl ?? done.url}\n`);
+    return 0;
+  } catch (error) {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (error instanceof AbortError) {
+      process.stderr.write(`error ERR_ABORTED: interrupted; run the same command again to resume\n`);
+      return EXIT_INTERRUPTED;
+    }
+    const failure = error instanceof TransferError ? error : new TransferError('ERR_NETWORK', String(error));
+    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
+    return EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    http.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const command = parseCli(argv);
@@ -103,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    return await get(command);
+    return command.command === 'put' ? await put(command) : await get(command);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(error as Error).message}\n${USAGE}\n`);

@@ -18,3 +18,4 @@ export * from './speed';
 export { chooseFilename, sanitizeFilename, resolveInside, nextFreeName } from './filename';
 export { parseContentDispositionFilename } from './content-disposition';
 export { partPathFor } from './part-file';
+export * from './upload';

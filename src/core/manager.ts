@@ -186,6 +186,7 @@ export class TransferManager implements Disposable {
     if (!entry || entry.record.state === 'completed' || entry.record.state === 'cancelled') return;
     if (entry.held === 'running-elsewhere') return;
     if (entry.controller) await this.stop(entry, 'cancel');
+    else entry.record = await this.discardRemote(entry.record);
     await this.deletePartialData(entry.record);
     await this.setState(entry, 'cancelled');
   }
@@ -196,6 +197,7 @@ export class TransferManager implements Disposable {
     if (!entry) return;
     if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
     if (entry.controller) await this.stop(entry, 'cancel');
+    else if (entry.record.state !== 'completed' && entry.record.state !== 'cancelled') await this.discardRemote(entry.record);
     if (entry.record.state !== 'completed') await this.deletePartialData(entry.record);
     this.entries.delete(id);
     await this.options.store.delete(id);
@@ -313,6 +315,19 @@ export class TransferManager implements Disposable {
   private async stop(entry: Entry, reason: 'pause' | 'cancel' | 'shutdown'): Promise<void> {
     entry.controller?.abort(new AbortError(reason));
     await entry.running;
+  }
+
+  /** A stopped upload still holds a resource on the server: let its runner release it. */
+  private async discardRemote(record: TransferRecord): Promise<TransferRecord> {
+    if (record.kind !== 'upload' || !record.uploadUrl) return record;
+    const runner = this.options.createRunner(record, { decorate: this.decorate });
+    try {
+      await runner.discard?.();
+      return runner.record;
+    } catch (error) {
+      this.logger.warn(`[${record.id}] could not release the upload on the server: ${String(error)}`);
+      return record;
+    }
   }
 
   private async deletePartialData(record: TransferRecord): Promise<void> {

@@ -22,4 +22,6 @@ export interface TransferRunner {
   run(signal: AbortSignal): Promise<TransferRecord>;
   /** Saves the current record now (renews the ownership lease). */
   checkpoint(): Promise<void>;
+  /** Gives up server-side state of a transfer that is not running (an upload's resource). */
+  discard?(): Promise<void>;
 }

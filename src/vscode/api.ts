@@ -1,9 +1,11 @@
-import type { Event, TransferChange, TransferSnapshot } from '../core';
+import type { Event, TransferChange, TransferSnapshot, UploadProtocolChoice } from '../core';
 
 /** What `activate` returns: other extensions (and our tests) can drive transfers with it. */
 export interface ResumableTransfersApi {
   /** Starts downloads into `folder` (default: the configured download folder); returns their ids. */
   download(urls: string | string[], options?: { folder?: string; sha256?: string }): Promise<string[]>;
+  /** Uploads each file to `url` (protocol detected unless given); returns their ids. */
+  upload(files: string | string[], url: string, protocol?: UploadProtocolChoice): Promise<string[]>;
   list(): TransferSnapshot[];
   get(id: string): TransferSnapshot | undefined;
   readonly onDidChange: Event<TransferChange>;

@@ -58,7 +58,10 @@ export function localizeError(error: RecordedError | undefined): string {
       return vscode.l10n.t('The upload no longer exists on the server.');
     case 'ERR_FILE_CHANGED':
       return vscode.l10n.t('The local file changed since the upload started.');
-    default:
-      return vscode.l10n.t('The transfer failed ({0}).', String(error.code));
+    default: {
+      // Compile-time check: every engine error code has a sentence above.
+      const unhandled: never = code;
+      return vscode.l10n.t('The transfer failed ({0}).', String(unhandled));
+    }
   }
 }

@@ -76,13 +76,16 @@ export function describe(snapshot: TransferSnapshot): string {
   const { bytes, length } = bytesOf(snapshot);
   const percent = formatPercent(bytes, length);
   const parts: string[] = [];
+  if (record.kind === 'upload' && record.resumable === false && record.state !== 'completed') {
+    parts.push(vscode.l10n.t('cannot resume'));
+  }
   if (held === 'running-elsewhere') parts.push(vscode.l10n.t('Running in another window'));
   else if (record.state === 'running') {
     if (percent) parts.push(percent);
     parts.push(sizeText(bytes, length));
     if (progress && progress.bytesPerSecond > 0) parts.push(formatSpeed(progress.bytesPerSecond));
     if (progress?.etaSeconds !== undefined) parts.push(vscode.l10n.t('{0} left', formatDuration(progress.etaSeconds)));
-    return parts.join(' · ');
+    return parts.filter(Boolean).join(' · ');
   } else if (record.state === 'failed') {
     parts.push(`${stateLabel('failed')}: ${localizeError(record.lastError)}`);
     if (percent) parts.push(percent);

@@ -46,7 +46,9 @@ export class TransfersStatusBar implements vscode.Disposable {
     const parts: string[] = [];
     if (active.length > 0) {
       const percent = lengthKnown ? formatPercent(bytes, length) : undefined;
-      parts.push(`$(cloud-download) ${percent ?? ''}`.trim());
+      const kinds = new Set(active.map((s) => s.record.kind));
+      const icon = kinds.size > 1 ? '$(arrow-swap)' : kinds.has('upload') ? '$(cloud-upload)' : '$(cloud-download)';
+      parts.push(`${icon} ${percent ?? ''}`.trim());
       if (speed > 0) parts.push(formatSpeed(speed));
       if (lengthKnown && speed > 0) parts.push(formatDuration((length - bytes) / speed));
       parts.push(vscode.l10n.t('{0} active', active.length));

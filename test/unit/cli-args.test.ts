@@ -81,7 +81,7 @@ describe('parseCli', () => {
     { title: 'empty -o', argv: ['get', URL_A, '-o', ''], message: /-o/ },
     { title: 'no URL', argv: ['get', '-o', 'out'], message: /one URL/ },
     { title: 'two URLs', argv: ['get', URL_A, 'https://example.com/other', '-o', 'out'], message: /one URL/ },
-    { title: 'unknown command', argv: ['put', URL_A, '-o', 'out'], message: /unknown command/ },
+    { title: 'unknown command', argv: ['fetch', URL_A, '-o', 'out'], message: /unknown command/ },
     { title: '--sha256 too short', argv: ['get', URL_A, '-o', 'o', '--sha256', HEX.slice(1)], message: /sha256/ },
     { title: '--sha256 too long', argv: ['get', URL_A, '-o', 'o', '--sha256', `${HEX}0`], message: /sha256/ },
     { title: '--sha256 not hex', argv: ['get', URL_A, '-o', 'o', '--sha256', 'z'.repeat(64)], message: /sha256/ },

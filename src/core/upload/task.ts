@@ -1,0 +1,602 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { systemClock, type Clock } from '../clock';
+import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted } from '../errors';
+import { Emitter, type Event } from '../events';
+import { networkError, type HttpClient, type HttpResponse } from '../http';
+import { silentLogger, type Logger } from '../logger';
+import type { UploadFingerprint, UploadRecord } from '../record';
+import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from '../retry';
+import type { TransferProgress, TransferRunner } from '../runner';
+import { SpeedMeter, etaSeconds } from '../speed';
+import type { TransferStore } from '../store';
+import { detectEndpoint, probeHeaders, classifyEndpoint, type EndpointCapabilities } from './detect';
+import { fingerprintChange, fingerprintFile } from './fingerprint';
+import { IetfUploader } from './ietf';
+import { createInterimRequester, type InterimRequester } from './interim';
+import { PlainPutUploader } from './plain-put';
+import {
+  isUploadProtocol,
+  notResumableError,
+  type CreateHooks,
+  type ProtocolUploader,
+  type SendOptions,
+  type UploadIo,
+  type UploadProtocol,
+  type UploadProtocolChoice,
+  type UploadState,
+} from './protocol';
+import { PutRangeUploader } from './put-range';
+import { TusUploader } from './tus';
+
+export type UploadProgress = TransferProgress;
+
+export interface UploadRetryEvent {
+  id: string;
+  attempt: number;
+  delayMs: number;
+  error: TransferError;
+}
+
+export interface UploadOptions {
+  http: HttpClient;
+  store: TransferStore;
+  /** Requests whose 1xx responses matter (IETF creation, plain PUT); default: node:http. */
+  interim?: InterimRequester;
+  clock?: Clock;
+  random?: () => number;
+  logger?: Logger;
+  retry?: RetryPolicy;
+  /** No body bytes accepted for this long aborts the request and resumes (default 30 s). */
+  stallTimeoutMs?: number;
+  /** Wait for the response once the body is sent (default 60 s). */
+  responseTimeoutMs?: number;
+  /** How often the record is saved while bytes flow (default 1 s). */
+  persistIntervalMs?: number;
+  /** How often progress events fire at most (default 250 ms). */
+  progressIntervalMs?: number;
+  /** Extra request headers (credentials); asked for on every request, never persisted. */
+  headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
+  /** Applied to the record on every save (the manager renews its ownership lease with it). */
+  decorate?: (record: UploadRecord) => UploadRecord;
+  /** Refuse endpoints that can only take a plain PUT (ERR_UPLOAD_NOT_RESUMABLE). Default: use it. */
+  requireResumable?: boolean;
+  /** A local file that changed since the upload began: start over (default) or fail with ERR_FILE_CHANGED. */
+  onFileChanged?: 'restart' | 'fail';
+}
+
+/** Thrown inside an attempt when the upload must start over from byte 0. */
+class RestartNeeded extends Error {
+  constructor(readonly reason: string, readonly code: 'ERR_FILE_CHANGED' | 'ERR_UPLOAD_GONE') {
+    super(reason);
+  }
+}
+
+/** Restarts from byte 0 within one run before we give up. */
+const MAX_RESTARTS = 3;
+const READ_CHUNK = 1024 * 1024;
+/** Time allowed for a termination request on cancel. */
+const TERMINATE_TIMEOUT_MS = 5_000;
+
+/** Builds the protocol implementation for a known protocol. */
+export function createUploader(protocol: UploadProtocol, capabilities: Partial<EndpointCapabilities> = {}, chunkSize?: number): ProtocolUploader {
+  switch (protocol) {
+    case 'tus':
+      return new TusUploader(capabilities, chunkSize);
+    case 'ietf':
+      return new IetfUploader(capabilities.limits, chunkSize);
+    case 'put-range':
+      return new PutRangeUploader(chunkSize);
+    case 'put':
+      return new PlainPutUploader();
+  }
+}
+
+/**
+ * Uploads one local file to one endpoint with whichever protocol the endpoint speaks (detected
+ * once and kept in the record, or forced by the user). One failure funnel decides retry, restart
+ * or failure; the server's offset is the truth after every interruption; the record (saved through
+ * the store) is all it needs to continue after a reload or a crash.
+ *
+ * Progress counts the bytes the server confirmed plus those handed to the connection in the
+ * request under way (a single PATCH may carry gigabytes; the bar must move). The saved `offset` is
+ * only ever what the server confirmed.
+ */
+export class UploadTask implements TransferRunner {
+  private readonly progressEmitter = new Emitter<UploadProgress>();
+  private readonly recordEmitter = new Emitter<UploadRecord>();
+  private readonly retryEmitter = new Emitter<UploadRetryEvent>();
+  readonly onProgress: Event<UploadProgress> = this.progressEmitter.event;
+  readonly onRecord: Event<UploadRecord> = this.recordEmitter.event as Event<UploadRecord>;
+  readonly onRetry: Event<UploadRetryEvent> = this.retryEmitter.event;
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly interim: InterimRequester;
+  private readonly speed = new SpeedMeter();
+  private uploader?: ProtocolUploader;
+  private budget?: RetryBudget;
+  private lastPersist = 0;
+  private lastProgress = 0;
+  private persisting: Promise<void> = Promise.resolve();
+  /** Bytes handed to the connection by the request under way, and where that request started. */
+  private inFlight = { start: 0, sent: 0 };
+
+  constructor(private rec: UploadRecord, private readonly options: UploadOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.interim = options.interim ?? createInterimRequester();
+  }
+
+  get record(): UploadRecord {
+    return this.rec;
+  }
+
+  /** False once the upload is known to go through a plain PUT (the UI shows "cannot resume"). */
+  get resumable(): boolean | undefined {
+    return this.rec.resumable;
+  }
+
+  private get tag(): string {
+    return `[${this.rec.id}]`;
+  }
+
+  /**
+   * Runs until the server has the whole file (resolves with the completed record), fails for good
+   * (rejects with a TransferError; the record stays, saved as failed, and can be resumed) or
+   * `signal` aborts (rejects with an AbortError; on cancel the server-side upload is terminated).
+   */
+  async run(signal: AbortSignal): Promise<UploadRecord> {
+    const policy = this.options.retry ?? DEFAULT_RETRY_POLICY;
+    this.budget = new RetryBudget(policy, this.rec.offset);
+    let restarts = 0;
+    await this.update({ state: 'running', lastError: undefined });
+    this.logger.info(`${this.tag} upload ${this.rec.source} → ${redactUrl(this.rec.url)}`);
+    for (;;) {
+      try {
+        throwIfAborted(signal);
+        await this.attempt(signal);
+        return this.rec;
+      } catch (caught) {
+        const error = this.classify(caught, signal);
+        if (error instanceof RestartNeeded) {
+          restarts += 1;
+          if (restarts > MAX_RESTARTS) {
+            return this.fail(new TransferError(error.code, `gave up after ${MAX_RESTARTS} restarts: ${error.reason}`));
+          }
+          try {
+            await this.restartFromZero(error.reason, error.code, signal);
+          } catch (failure) {
+            // E.g. the file vanished: report it like any other failure, the record stays.
+            const reported = this.classify(failure, signal);
+            if (reported instanceof AbortError) return this.stopped(reported);
+            if (reported instanceof TransferError) return this.fail(reported);
+            throw failure;
+          }
+          continue;
+        }
+        if (error instanceof AbortError) return this.stopped(error);
+        this.budget.noteSaved(this.rec.offset);
+        if (!isRetryable(error)) return this.fail(error);
+        const attempt = this.budget.nextAttempt();
+        if (attempt === undefined) {
+          // Keep the cause's code (ERR_NETWORK for a dead endpoint): it is what the user must fix.
+          return this.fail(
+            new TransferError(error.code, `${error.message} (gave up after ${policy.retries} retries)`, {
+              status: error.status,
+              cause: error,
+            }),
+          );
+        }
+        const delayMs = retryDelay(attempt, policy, this.options.random ?? Math.random, parseRetryAfter(error.retryAfter, this.clock.now()));
+        this.logger.warn(`${this.tag} ${error.code}: ${error.message}; retry ${attempt} in ${Math.round(delayMs)} ms`);
+        this.retryEmitter.fire({ id: this.rec.id, attempt, delayMs, error });
+        await this.update({ lastError: error.toJSON() });
+        try {
+          await this.clock.sleep(delayMs, signal);
+        } catch {
+          // Aborted while waiting: the next loop turn reports it.
+        }
+      }
+    }
+  }
+
+  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded {
+    if (caught instanceof RestartNeeded) return caught;
+    if (signal.aborted) return new AbortError(abortReasonOf(signal));
+    if (caught instanceof TransferError) {
+      if (caught.code === 'ERR_UPLOAD_GONE') return new RestartNeeded(caught.message, 'ERR_UPLOAD_GONE');
+      return caught;
+    }
+    return networkError(caught, this.rec.url, signal);
+  }
+
+  /** One pass: check the file, learn the protocol, ask or create, then append until complete. */
+  private async attempt(signal: AbortSignal): Promise<void> {
+    await this.checkSource();
+    const uploader = await this.uploaderFor(signal);
+    const io = this.io();
+    let state: UploadState;
+    if (this.rec.uploadUrl && uploader.resumable) {
+      state = await uploader.resume(io, this.rec.uploadUrl, signal);
+      this.logger.info(`${this.tag} server has ${state.offset} of ${this.size} bytes${state.complete ? ' (complete)' : ''}`);
+    } else {
+      state = await uploader.create(io, signal, this.createHooks());
+    }
+    await this.confirm(state);
+    while (!state.complete) {
+      throwIfAborted(signal);
+      if (this.uploader !== uploader) return this.attempt(signal);
+      const uploadUrl = state.uploadUrl ?? this.rec.uploadUrl;
+      if (!uploadUrl) throw notResumableError(`${redactUrl(this.rec.url)} gave no upload URL to continue with`);
+      state = await uploader.append(io, uploadUrl, state.offset, signal);
+      await this.confirm(state);
+    }
+    // Bytes read while the file was being rewritten are not the file: check once more.
+    await this.checkSource();
+    await this.update({ state: 'completed', offset: this.size, lastError: undefined });
+    this.logger.info(`${this.tag} completed: ${this.size} bytes via ${uploader.protocol}${this.rec.uploadUrl ? ` at ${redactUrl(this.rec.uploadUrl)}` : ''}`);
+  }
+
+  private createHooks(): CreateHooks {
+    return {
+      onUploadUrl: (url) => {
+        this.rec = { ...this.rec, uploadUrl: url };
+        // Saved at once: a crash during the creating request can then resume.
+        this.persistInBackground();
+      },
+      onUpgrade: (protocol, url) => {
+        this.uploader = createUploader(protocol, {}, this.rec.chunkSize);
+        this.rec = { ...this.rec, protocol, uploadUrl: url, resumable: true };
+        this.persistInBackground();
+      },
+    };
+  }
+
+  /** Takes over what the server confirmed. */
+  private async confirm(state: UploadState): Promise<void> {
+    if (state.offset > this.size) {
+      throw new RestartNeeded(`the server holds ${state.offset} bytes, more than the file's ${this.size}`, 'ERR_UPLOAD_GONE');
+    }
+    this.inFlight = { start: state.offset, sent: 0 };
+    await this.update({ offset: state.offset, uploadUrl: state.uploadUrl ?? this.rec.uploadUrl, expiresAt: state.expiresAt ?? this.rec.expiresAt });
+    this.budget?.noteSaved(state.offset);
+    this.tick(true);
+  }
+
+  /** The uploader for the record's protocol; detects it (OPTIONS) the first time. */
+  private async uploaderFor(signal: AbortSignal): Promise<ProtocolUploader> {
+    if (this.uploader) return this.uploader;
+    let capabilities: Partial<EndpointCapabilities> = {};
+    let protocol = isUploadProtocol(this.rec.protocol) ? this.rec.protocol : undefined;
+    if (!protocol) {
+      const detected = await detectEndpoint(this.io(), signal);
+      this.logger.info(`${this.tag} protocol ${detected.protocol} (${detected.evidence})`);
+      capabilities = detected;
+      protocol = detected.protocol;
+    } else if (protocol === 'tus' || protocol === 'ietf') {
+      capabilities = await this.probe(protocol, signal);
+    }
+    if (protocol === 'put') {
+      if (this.options.requireResumable) throw notResumableError(`${redactUrl(this.rec.url)} cannot resume uploads (no tus, IETF draft or WebDAV)`);
+      this.logger.warn(`${this.tag} ${redactUrl(this.rec.url)} cannot resume uploads: sending the whole file in one PUT`);
+    }
+    this.uploader = createUploader(protocol, capabilities, this.rec.chunkSize);
+    if (this.rec.protocol !== protocol || this.rec.resumable !== this.uploader.resumable) {
+      await this.update({ protocol, resumable: this.uploader.resumable });
+    }
+    return this.uploader;
+  }
+
+  /** Extensions (tus) or limits (IETF) of an endpoint whose protocol is already known. */
+  private async probe(protocol: UploadProtocol, signal: AbortSignal): Promise<Partial<EndpointCapabilities>> {
+    const response = await this.io().request(this.rec.url, 'OPTIONS', probeHeaders(), signal);
+    response.discard();
+    const found = classifyEndpoint(response.status, response.headers);
+    if (found.protocol !== protocol) {
+      this.logger.debug(`${this.tag} OPTIONS suggests ${found.protocol} (${found.evidence}); keeping ${protocol}`);
+      return {};
+    }
+    return found;
+  }
+
+  private get size(): number {
+    return this.rec.fingerprint.size;
+  }
+
+  /** The local file must be the one the upload began with. */
+  private async checkSource(): Promise<void> {
+    const current: UploadFingerprint = await fingerprintFile(this.rec.source);
+    const change = fingerprintChange(this.rec.fingerprint, current);
+    if (!change) return;
+    if (!this.rec.uploadUrl && this.rec.offset === 0) {
+      // Nothing sent yet: just take the file as it is now.
+      await this.update({ fingerprint: current, length: current.size });
+      return;
+    }
+    if (this.options.onFileChanged === 'fail') {
+      throw new TransferError('ERR_FILE_CHANGED', `${change}; the bytes already uploaded belong to the old content`);
+    }
+    throw new RestartNeeded(change, 'ERR_FILE_CHANGED');
+  }
+
+  private async restartFromZero(reason: string, code: 'ERR_FILE_CHANGED' | 'ERR_UPLOAD_GONE', signal: AbortSignal): Promise<void> {
+    this.logger.warn(`${this.tag} restarting the upload from byte 0: ${reason}`);
+    if (code === 'ERR_FILE_CHANGED') await this.terminateQuietly(signal);
+    const fingerprint = await fingerprintFile(this.rec.source);
+    this.speed.reset();
+    await this.update({
+      uploadUrl: undefined,
+      offset: 0,
+      expiresAt: undefined,
+      fingerprint,
+      length: fingerprint.size,
+      restartReason: reason,
+      restartCode: code,
+    });
+  }
+
+  /** Best effort, bounded in time: the server may drop the upload we give up on. */
+  private async terminateQuietly(signal?: AbortSignal): Promise<void> {
+    const uploadUrl = this.rec.uploadUrl;
+    if (!uploadUrl || this.rec.resumable === false) return;
+    const timeout = AbortSignal.timeout(TERMINATE_TIMEOUT_MS);
+    const combined = signal && !signal.aborted ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      // Not yet built when the file changed before the first request of this run.
+      const uploader = this.uploader ?? (await this.uploaderFor(combined));
+      await uploader.terminate(this.io(), uploadUrl, combined);
+    } catch (error) {
+      this.logger.debug(`${this.tag} could not terminate ${redactUrl(uploadUrl)}: ${String(error)}`);
+    }
+  }
+
+  /**
+   * For a transfer cancelled or removed while it was not running: tells the server to drop the
+   * upload (tus termination, IETF DELETE; best effort, bounded in time) and forgets its URL, so that
+   * a later resume starts a new upload. The state is left to the caller.
+   */
+  async discard(): Promise<void> {
+    await this.terminateQuietly();
+    await this.update({ uploadUrl: undefined, offset: 0, expiresAt: undefined });
+  }
+
+  private async stopped(error: AbortError): Promise<never> {
+    await this.settle();
+    if (error.reason === 'cancel') {
+      await this.terminateQuietly();
+      await this.update({ state: 'cancelled', uploadUrl: undefined, offset: 0, expiresAt: undefined });
+    } else if (error.reason === 'pause') {
+      await this.update({ state: 'paused' });
+    }
+    this.logger.info(`${this.tag} stopped (${error.reason}) at ${this.rec.offset} bytes`);
+    throw error;
+  }
+
+  private async fail(error: TransferError): Promise<never> {
+    await this.settle();
+    await this.update({ state: 'failed', lastError: error.toJSON() });
+    this.logger.error(`${this.tag} failed: ${error.code}: ${error.message}`);
+    throw error;
+  }
+
+  // ---- what the protocols see ----------------------------------------------------------------
+
+  private io(): UploadIo {
+    return {
+      endpoint: this.rec.url,
+      size: this.size,
+      filename: path.basename(this.rec.source),
+      logger: this.logger,
+      tag: this.tag,
+      request: (url, method, headers, signal) => this.request(url, method, headers, signal),
+      send: (url, options) => this.send(url, options),
+      digest: (algorithm, start, end, signal) => this.digest(algorithm, start, end, signal),
+    };
+  }
+
+  private async extraHeaders(url: string): Promise<Record<string, string>> {
+    return (await this.options.headers?.(url)) ?? {};
+  }
+
+  private async request(url: string, method: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse> {
+    throwIfAborted(signal);
+    this.logger.debug(`${this.tag} ${method} ${redactUrl(url)}`);
+    return this.options.http.request(url, {
+      method,
+      headers: { ...(await this.extraHeaders(url)), ...headers },
+      signal,
+      // A creation POST must not turn into a GET on a 302; only questions may follow redirects.
+      followRedirects: method === 'OPTIONS' || method === 'HEAD',
+    });
+  }
+
+  /**
+   * Sends bytes [start, end) of the file as the request body. A watchdog aborts the request when
+   * the connection takes no bytes for `stallTimeoutMs`, or no response arrives within
+   * `responseTimeoutMs` after the last byte: both become retryable errors.
+   */
+  private async send(url: string, options: SendOptions): Promise<HttpResponse> {
+    const { start, end, signal } = options;
+    throwIfAborted(signal);
+    const stallMs = this.options.stallTimeoutMs ?? 30_000;
+    const responseMs = this.options.responseTimeoutMs ?? 60_000;
+    const connection = new AbortController();
+    const onAbort = () => connection.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let fired: 'stall' | 'timeout' | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (kind: 'stall' | 'timeout', ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        fired = kind;
+        connection.abort(new AbortError(kind));
+      }, ms);
+    };
+    this.inFlight = { start, sent: 0 };
+    const counter = new Transform({
+      highWaterMark: READ_CHUNK,
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.inFlight.sent += chunk.length;
+        arm('stall', stallMs);
+        this.tick();
+        callback(null, chunk);
+      },
+    });
+    counter.once('end', () => arm('timeout', responseMs));
+    const body = end > start ? this.fileSlice(start, end, counter) : Readable.from([]);
+    if (end <= start) body.once('end', () => arm('timeout', responseMs));
+    const headers = { ...(await this.extraHeaders(url)), ...options.headers };
+    this.logger.debug(`${this.tag} ${options.method} ${redactUrl(url)} bytes ${start}-${end}`);
+    arm('stall', stallMs);
+    try {
+      if (options.onInterim) {
+        return await this.interim(url, { method: options.method, headers, body, signal: connection.signal, onInterim: options.onInterim });
+      }
+      return await this.options.http.request(url, {
+        method: options.method,
+        headers,
+        body,
+        signal: connection.signal,
+        followRedirects: false,
+        responseTimeoutMs: 0,
+      });
+    } catch (error) {
+      if (fired && !signal.aborted) {
+        throw fired === 'stall'
+          ? new TransferError('ERR_STALLED', `the server took no data for ${Math.round(stallMs / 1000)} s`, { cause: error })
+          : new TransferError('ERR_RESPONSE_TIMEOUT', `no response within ${Math.round(responseMs / 1000)} s after the upload body`, { cause: error });
+      }
+      throw error instanceof TransferError ? error : networkError(error, url, signal);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      body.destroy();
+      this.tick(true);
+    }
+  }
+
+  /** The file's bytes [start, end) flowing through `counter` (which counts and feeds the watchdog). */
+  private fileSlice(start: number, end: number, counter: Transform): Readable {
+    const file = createReadStream(this.rec.source, { start, end: end - 1, highWaterMark: READ_CHUNK });
+    pipeline(file, counter, (error) => {
+      if (error && !counter.destroyed) counter.destroy(fromFileSystemError(error, `read ${this.rec.source}`));
+    });
+    return counter;
+  }
+
+  private async digest(algorithm: string, start: number, end: number, signal: AbortSignal): Promise<Buffer> {
+    const hash = createHash(algorithm);
+    if (end > start) {
+      try {
+        for await (const chunk of createReadStream(this.rec.source, { start, end: end - 1, highWaterMark: READ_CHUNK, signal })) {
+          hash.update(chunk as Buffer);
+        }
+      } catch (error) {
+        if (signal.aborted) throw new AbortError(abortReasonOf(signal));
+        throw fromFileSystemError(error, `read ${this.rec.source}`);
+      }
+    }
+    return hash.digest();
+  }
+
+  // ---- progress and persistence ----------------------------------------------------------------
+
+  private tick(force = false): void {
+    const now = this.clock.now();
+    const bytes = Math.min(this.size, Math.max(this.rec.offset, this.inFlight.start + this.inFlight.sent));
+    this.speed.add(now, bytes);
+    if (force || now - this.lastProgress >= (this.options.progressIntervalMs ?? 250)) {
+      this.lastProgress = now;
+      const bytesPerSecond = this.speed.bytesPerSecond(now);
+      this.progressEmitter.fire({
+        id: this.rec.id,
+        bytes,
+        length: this.size,
+        bytesPerSecond,
+        etaSeconds: etaSeconds(this.size - bytes, bytesPerSecond),
+      });
+    }
+    if (!force && now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000)) {
+      this.lastPersist = now;
+      this.persistInBackground();
+    }
+  }
+
+  private persistInBackground(): void {
+    this.persisting = this.persisting.then(() => this.save()).catch((error: unknown) => {
+      this.logger.warn(`${this.tag} could not save progress: ${String(error)}`);
+    });
+  }
+
+  private async settle(): Promise<void> {
+    await this.persisting;
+  }
+
+  /** Saves the current record now (renews the ownership lease while no bytes flow). */
+  checkpoint(): Promise<void> {
+    this.persistInBackground();
+    return this.persisting;
+  }
+
+  private async save(): Promise<void> {
+    const stamped = { ...this.rec, updatedAt: this.clock.now() };
+    this.rec = this.options.decorate ? this.options.decorate(stamped) : stamped;
+    await this.options.store.put(this.rec);
+    this.recordEmitter.fire(this.rec);
+  }
+
+  private async update(patch: Partial<UploadRecord>): Promise<void> {
+    await this.settle();
+    this.rec = { ...this.rec, ...patch };
+    await this.save();
+  }
+}
+
+/** A new upload record. `protocol` 'auto' (or undefined) means: detect on the first run. */
+export function newUploadRecord(input: {
+  id: string;
+  url: string;
+  fingerprint: UploadFingerprint;
+  protocol?: UploadProtocolChoice;
+  chunkSize?: number;
+  now: number;
+}): UploadRecord {
+  const protocol = input.protocol === 'auto' ? undefined : input.protocol;
+  return {
+    schemaVersion: 1,
+    id: input.id,
+    kind: 'upload',
+    url: input.url,
+    source: input.fingerprint.path,
+    fingerprint: input.fingerprint,
+    protocol,
+    resumable: protocol === undefined ? undefined : protocol !== 'put',
+    offset: 0,
+    length: input.fingerprint.size,
+    chunkSize: input.chunkSize,
+    state: 'queued',
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
+}
+
+/** Stats `file` and builds its new upload record. */
+export async function createUploadRecord(input: {
+  id: string;
+  url: string;
+  file: string;
+  protocol?: UploadProtocolChoice;
+  chunkSize?: number;
+  now: number;
+}): Promise<UploadRecord> {
+  return newUploadRecord({ ...input, fingerprint: await fingerprintFile(input.file) });
+}
+
+/** The manager's runner factory for upload records (a UI passes this, with its own options). */
+export function uploadRunnerFactory(options: Omit<UploadOptions, 'decorate'>) {
+  return (record: UploadRecord, hooks: { decorate: <T extends UploadRecord>(record: T) => T }): UploadTask =>
+    new UploadTask(record, { ...options, decorate: hooks.decorate });
+}

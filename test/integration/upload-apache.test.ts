@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { apacheAvailable, startApache, type ApacheServer } from '../support/apache';
+import { generateFile } from '../support/nginx';
+import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { createUploadHarness, run, type UploadHarness } from '../support/upload-harness';
+
+const MiB = 1024 * 1024;
+
+describe('upload: PUT with Content-Range against Apache httpd mod_dav', function () {
+  let apache: ApacheServer;
+  let h: UploadHarness;
+  let proxy: ThrottleProxy | undefined;
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    apache = await startApache();
+  });
+  after(async () => {
+    await apache?.stop();
+  });
+  beforeEach(async () => {
+    h = await createUploadHarness();
+  });
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+    await h?.cleanup();
+  });
+
+  it('detects WebDAV, sends a plain PUT then Content-Range pieces, and verifies the length', async () => {
+    const { file, sha256 } = await h.file('pieces.bin', 5 * MiB + 3);
+    const done = await run(await h.task(file, apache.url('pieces.bin'), { chunkSize: 2 * MiB }));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.protocol, 'put-range');
+    assert.equal(done.resumable, true);
+    assert.equal(await apache.sha256Of('pieces.bin'), sha256);
+    const puts = (await apache.accessLog()).filter((e) => e.path === '/pieces.bin' && e.method === 'PUT');
+    assert.deepEqual(
+      puts.map((e) => [e.status, e.contentRange]),
+      [
+        [201, ''],
+        [204, `bytes ${2 * MiB}-${4 * MiB - 1}/*`],
+        [204, `bytes ${4 * MiB}-${5 * MiB + 2}/*`],
+      ],
+    );
+  });
+
+  it('replaces an older, longer file at the target instead of splicing into it', async () => {
+    const old = await h.file('old.bin', 6 * MiB);
+    await run(await h.task(old.file, apache.url('replace.bin'), { chunkSize: 4 * MiB }));
+    const fresh = await h.file('new.bin', 3 * MiB);
+    const done = await run(await h.task(fresh.file, apache.url('replace.bin'), { chunkSize: 2 * MiB }));
+    assert.equal(done.state, 'completed');
+    assert.equal(await apache.sizeOf('replace.bin'), 3 * MiB);
+    assert.equal(await apache.sha256Of('replace.bin'), fresh.sha256);
+  });
+
+  it('CLI: killed (SIGKILL) mid-way through 64 MiB, the same command resumes: HEAD, then PUT with Content-Range from the server length', async function () {
+    assertBuilt();
+    const size = 64 * MiB;
+    const file = path.join(h.dir, 'dav-big.bin');
+    const expected = await generateFile(file, size, 11);
+    proxy = await startThrottleProxy(Number(new URL(apache.origin).port), 16 * MiB);
+    const url = `${proxy.origin}/dav-big.bin`;
+
+    const first = startCli(['put', file, url]);
+    await waitFor(async () => ((await apache.sizeOf('dav-big.bin')) ?? 0) >= 20 * MiB, 30_000);
+    first.child.kill('SIGKILL');
+    assert.equal((await first.result).signal, 'SIGKILL');
+    const logBefore = (await apache.accessLog()).length;
+
+    proxy.setRate(Number.POSITIVE_INFINITY);
+    const second = await runCli(['put', file, url]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), url);
+    assert.equal(await apache.sha256Of('dav-big.bin'), expected);
+
+    // Apache logs the killed PUT when it notices; look at what the second run sent.
+    const entries = (await apache.accessLog()).slice(logBefore).filter((e) => e.path === '/dav-big.bin' && e.method !== 'OPTIONS');
+    const head = entries.findIndex((e) => e.method === 'HEAD');
+    assert.ok(head >= 0, 'asked for the length');
+    const resumedPut = entries.slice(head + 1).find((e) => e.method === 'PUT');
+    assert.ok(resumedPut, 'PUT after HEAD');
+    const start = Number(/^bytes (\d+)-/.exec(resumedPut.contentRange)?.[1]);
+    assert.ok(start >= 16 * MiB, `resumed at ${resumedPut.contentRange}`);
+    assert.ok(proxy.uploadedBytes() < 1.5 * size, `sent ${proxy.uploadedBytes()} bytes for ${size}`);
+  });
+});

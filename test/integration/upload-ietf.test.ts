@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { AbortError, TransferError, type UploadRecord } from '../../src/core';
+import { startIetfServer, type IetfTestServer } from '../support/ietf-server';
+import { createUploadHarness, run, type UploadHarness } from '../support/upload-harness';
+
+const MiB = 1024 * 1024;
+
+describe('upload: IETF resumable upload draft (interop 8) against the test server', function () {
+  let h: UploadHarness;
+  let server: IetfTestServer | undefined;
+
+  beforeEach(async () => {
+    h = await createUploadHarness();
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await h.cleanup();
+  });
+
+  const onlyUpload = (s: IetfTestServer) => {
+    assert.equal(s.uploads.size, 1);
+    return [...s.uploads.values()][0];
+  };
+
+  it('detects the draft, creates optimistically in one POST and learns the URL from a 104', async () => {
+    server = await startIetfServer();
+    const { file, sha256: expected } = await h.file('doc.bin', 3 * MiB + 11);
+    const done = await run(await h.task(file, server.endpoint));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.protocol, 'ietf');
+    assert.equal(done.resumable, true);
+    const upload = onlyUpload(server);
+    assert.equal(server.sha256(upload.id), expected);
+    assert.equal(done.uploadUrl, `${server.origin}/uploads/${upload.id}`);
+    const post = server.log.find((e) => e.method === 'POST');
+    assert.ok(post?.sent104);
+    assert.equal(post.uploadComplete, '?1');
+    assert.equal(post.interopVersion, '8');
+    assert.deepEqual(server.log.map((e) => e.method), ['OPTIONS', 'POST']);
+  });
+
+  it('resumes an interrupted creation: HEAD for the offset, then PATCH application/partial-upload from there', async () => {
+    server = await startIetfServer({ dropAfterBytes: 2 * MiB + 5 });
+    const { file, sha256: expected } = await h.file('big.bin', 6 * MiB);
+    const done = await run(await h.task(file, server.endpoint));
+    assert.equal(done.state, 'completed');
+    const upload = onlyUpload(server);
+    assert.equal(server.sha256(upload.id), expected);
+    const methods = server.log.map((e) => e.method);
+    assert.deepEqual(methods, ['OPTIONS', 'POST', 'HEAD', 'PATCH']);
+    const patch = server.log[3];
+    assert.equal(patch.uploadOffset, 2 * MiB + 5);
+    assert.equal(patch.contentType, 'application/partial-upload');
+    assert.equal(patch.uploadComplete, '?1');
+    const received = server.log.reduce((sum, e) => sum + e.received, 0);
+    assert.equal(received, 6 * MiB, 'no byte was sent twice');
+  });
+
+  it('a server that stops reading is noticed by the stall watchdog (ERR_STALLED) and the upload resumes', async () => {
+    server = await startIetfServer({ stallAfterBytes: MiB });
+    // Larger than what the socket buffers of both ends can hold, so sending really stalls.
+    const { file, sha256: expected } = await h.file('stall.bin', 48 * MiB);
+    const task = await h.task(file, server.endpoint, { stallTimeoutMs: 500 });
+    const codes: string[] = [];
+    task.onRetry((event) => codes.push(event.error.code));
+    const done = await run(task);
+    assert.equal(done.state, 'completed');
+    assert.deepEqual(codes, ['ERR_STALLED']);
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+    assert.deepEqual(server.log.map((e) => e.method), ['OPTIONS', 'POST', 'HEAD', 'PATCH']);
+    assert.ok((server.log[3].uploadOffset ?? 0) >= MiB);
+  });
+
+  it('honours Upload-Limit max-append-size: POST and PATCHes never exceed it', async () => {
+    server = await startIetfServer({ limits: { maxAppendSize: MiB, maxSize: 100 * MiB, maxAge: 3600 } });
+    const { file, sha256: expected } = await h.file('limited.bin', 3 * MiB + 100);
+    const done = await run(await h.task(file, server.endpoint));
+    assert.equal(done.state, 'completed');
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+    const bodies = server.log.filter((e) => e.method === 'POST' || e.method === 'PATCH');
+    assert.deepEqual(bodies.map((e) => e.received), [MiB, MiB, MiB, 100]);
+    assert.deepEqual(bodies.map((e) => e.uploadComplete), ['?0', '?0', '?0', '?1']);
+    assert.ok(bodies.every((e) => e.status < 300), 'no 413');
+  });
+
+  it('refuses a file larger than max-size without sending it, and keeps the record', async () => {
+    server = await startIetfServer({ limits: { maxSize: MiB } });
+    const { file } = await h.file('too-big.bin', 2 * MiB);
+    const task = await h.task(file, server.endpoint);
+    await assert.rejects(run(task), (e: TransferError) => e.code === 'ERR_HTTP_STATUS' && e.status === 413 && /max-size/.test(e.message));
+    assert.equal(task.record.state, 'failed');
+    assert.equal((await h.store.get(task.record.id))?.state, 'failed');
+    assert.equal(server.log.filter((e) => e.method === 'POST').length, 0);
+  });
+
+  it('continues after a pause from the saved record (reload): HEAD, then the rest', async () => {
+    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
+    const { file, sha256: expected } = await h.file('paused.bin', 4 * MiB);
+    const first = await h.task(file, server.endpoint);
+    const controller = new AbortController();
+    first.onRecord((record) => {
+      if (record.offset >= 2 * MiB) controller.abort(new AbortError('pause'));
+    });
+    await assert.rejects(run(first, controller.signal), (e: AbortError) => e.reason === 'pause');
+    const saved = (await h.store.get(first.record.id)) as UploadRecord;
+    assert.equal(saved.state, 'paused');
+    assert.ok(saved.uploadUrl);
+    assert.ok(saved.offset >= 2 * MiB);
+    const before = server.log.length;
+
+    const done = await run(await h.task(file, server.endpoint, { record: saved }));
+    assert.equal(done.state, 'completed');
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+    const after = server.log.slice(before);
+    assert.equal(after[0].method, 'OPTIONS');
+    assert.equal(after[1].method, 'HEAD');
+    assert.equal(after[2].method, 'PATCH');
+    assert.equal(after[2].uploadOffset, saved.offset);
+  });
+
+  it('a plain PUT is upgraded by the 104 and then resumes like an IETF upload', async () => {
+    server = await startIetfServer({ dropAfterBytes: MiB });
+    const { file, sha256: expected } = await h.file('upgrade.bin', 3 * MiB);
+    const task = await h.task(file, `${server.origin}/target.bin`, { protocol: 'put' });
+    const done = await run(task);
+    assert.equal(done.state, 'completed');
+    assert.equal(done.protocol, 'ietf');
+    assert.equal(done.resumable, true);
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+    assert.deepEqual(server.log.map((e) => e.method), ['PUT', 'HEAD', 'PATCH']);
+    assert.equal(server.log[2].uploadOffset, MiB);
+  });
+
+  it('cancel deletes the upload resource on the server', async () => {
+    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
+    const { file } = await h.file('cancel.bin', 4 * MiB);
+    const task = await h.task(file, server.endpoint);
+    const controller = new AbortController();
+    task.onRecord((record) => {
+      if (record.offset >= MiB) controller.abort(new AbortError('cancel'));
+    });
+    await assert.rejects(run(task, controller.signal), AbortError);
+    assert.equal(task.record.state, 'cancelled');
+    assert.equal(task.record.uploadUrl, undefined);
+    assert.ok(server.log.some((e) => e.method === 'DELETE' && e.status === 204));
+    assert.equal(server.uploads.size, 0);
+  });
+
+  it('an upload the server forgot (404) is created again and the restart is reported', async () => {
+    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
+    const { file, sha256: expected } = await h.file('gone.bin', 3 * MiB);
+    const first = await h.task(file, server.endpoint);
+    const controller = new AbortController();
+    first.onRecord((record) => {
+      if (record.offset >= MiB) controller.abort(new AbortError('pause'));
+    });
+    await assert.rejects(run(first, controller.signal), AbortError);
+    server.uploads.clear();
+    const saved = (await h.store.get(first.record.id)) as UploadRecord;
+    const done = await run(await h.task(file, server.endpoint, { record: saved }));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.restartCode, 'ERR_UPLOAD_GONE');
+    assert.match(done.restartReason ?? '', /gone/);
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+    assert.ok(h.logs.some((l) => /restarting the upload from byte 0/.test(l)));
+  });
+});
