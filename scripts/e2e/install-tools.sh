@@ -15,6 +15,10 @@
 #   APT_LOCK_TIMEOUT     seconds to wait for another apt/dpkg run (default 900)
 set -euo pipefail
 
+# When run from an npm script, the outer npm's settings (user agent with Node 20, prefix, ...)
+# would reach the inner installs and make code-server's postinstall refuse to run.
+while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TOOLS=${TOOLS_DIR:-$REPO/.tools}
 CS_VERSION=${CODE_SERVER_VERSION:-4.139.1}

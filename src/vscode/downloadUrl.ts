@@ -25,10 +25,13 @@ function validate(text: string): string | undefined {
 /** The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs. */
 export async function askForUrls(): Promise<string[] | undefined> {
   let clipboard = '';
-  try {
-    clipboard = (await vscode.env.clipboard.readText()).trim();
-  } catch {
-    // No clipboard access (some web hosts): start empty.
+  // In the browser, reading the clipboard needs a permission prompt that can stall the input box.
+  if (vscode.env.uiKind !== vscode.UIKind.Web) {
+    try {
+      clipboard = (await vscode.env.clipboard.readText()).trim();
+    } catch {
+      // No clipboard access: start empty.
+    }
   }
   const prefill = clipboard && clipboard.length < 10_000 && parseUrlList(clipboard).invalid === undefined ? clipboard : '';
   const text = await vscode.window.showInputBox({
