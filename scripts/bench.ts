@@ -5,7 +5,8 @@
  *   npm run bench                # all sections
  *   npm run bench -- --only=single --runs=5 --size-mib=1024
  *   sections: single (vs curl), multi (8 connections vs aria2c on a 20 MiB/s-per-connection
- *   location), resume (SIGKILL at 50 %, re-run), rss (4 GiB download)
+ *   location), resume (SIGKILL at 50 %, re-run), rss (4 GiB download), exthost (event-loop
+ *   delay inside a real extension host during a full-speed download)
  *
  * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate.
  */
@@ -16,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../test/support/cli';
 import { generateFile, startNginx } from '../test/support/nginx';
+import { measureExtensionHost } from './bench-exthost';
 
 const MiB = 1024 * 1024;
 const args = Object.fromEntries(
@@ -221,6 +223,16 @@ async function main(): Promise<void> {
       console.log(`| 1 | ${single.wallSeconds.toFixed(2)} | ${single.peakRssMiB.toFixed(0)} |`);
       console.log(`| 8 | ${multi.wallSeconds.toFixed(2)} | ${multi.peakRssMiB.toFixed(0)} |`);
       await rm(path.join(root, 'huge.bin'), { force: true });
+    }
+    if (!ONLY || ONLY === 'exthost') {
+      const sizeMiB = Number(args['exthost-size-mib'] ?? 1024);
+      await generateFile(path.join(root, 'exthost.bin'), sizeMiB * MiB, 9);
+      const measured = await measureExtensionHost(nginx.url('exthost.bin'), work, [1, 4]);
+      console.log(`\n## Extension-host event-loop delay, ${sizeMiB} MiB at full speed inside a real extension host (code-server, Node ${measured.node})\n`);
+      console.log('| | wall s | p50 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- |');
+      console.log(`| idle, before | | ${measured.idle.p50} | ${measured.idle.p99} | ${measured.idle.max} |`);
+      for (const r of measured.runs) console.log(`| ${r.connections} connection(s), ${r.state} | ${r.seconds.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.max} |`);
+      await rm(path.join(root, 'exthost.bin'), { force: true });
     }
   } finally {
     await nginx.stop();
