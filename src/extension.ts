@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   DEFAULT_RETRY_POLICY,
@@ -12,6 +14,7 @@ import {
   type RunnerHooks,
 } from './core';
 import { createProxyAgentFactory, type ProxyAgentFactory } from './core/proxy';
+import { ThreadedDownloadTask } from './core/threaded-download';
 import type { ResumableTransfersApi } from './vscode/api';
 import { registerCommands, startDownloads, type CommandContext } from './vscode/commands';
 import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
@@ -68,7 +71,7 @@ class Runtime implements vscode.Disposable {
     return new NodeFetchHttpClient({
       connectTimeoutMs: 30_000,
       responseTimeoutMs: 60_000,
-      userAgent: `resumable-transfers-vscode/${this.context.extension.packageJSON.version as string}`,
+      userAgent: this.userAgent(),
       agentFor: (url) => this.proxy.agentFor(url),
     });
   }
@@ -84,7 +87,30 @@ class Runtime implements vscode.Disposable {
       decorate: hooks.decorate,
     };
     if (record.kind === 'upload') return new UploadTask(record, common);
-    return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits });
+    const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
+    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits });
+    // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
+    const proxy = readProxyConfiguration();
+    return new ThreadedDownloadTask(record, {
+      workerPath,
+      store: this.store,
+      logger: common.logger,
+      headers: common.headers,
+      decorate: hooks.decorate,
+      connectionLimits: this.connectionLimits,
+      settings: {
+        retry: common.retry,
+        stallTimeoutMs: common.stallTimeoutMs,
+        connectTimeoutMs: 30_000,
+        responseTimeoutMs: 60_000,
+        userAgent: this.userAgent(),
+        proxy: { proxyUrl: proxy.proxyUrl, strictSSL: proxy.strictSSL, noProxy: proxy.noProxy, useEnvironment: true },
+      },
+    });
+  }
+
+  private userAgent(): string {
+    return `resumable-transfers-vscode/${this.context.extension.packageJSON.version as string}`;
   }
 
   async start(): Promise<void> {

@@ -6,6 +6,9 @@
 export class HostConnectionLimits {
   private readonly limits = new Map<string, number>();
 
+  /** `onReduce` hears every new limit (a worker thread reports them to the shared object). */
+  constructor(private readonly onReduce?: (limits: Record<string, number>) => void) {}
+
   /** Connections to use for `url`: what the user asked for, capped by what the host tolerated. */
   limitFor(url: string, wanted: number): number {
     const limit = this.limits.get(hostOf(url));
@@ -16,20 +19,26 @@ export class HostConnectionLimits {
   reduce(url: string, current: number): number {
     const next = Math.max(1, Math.floor(current / 2));
     this.limits.set(hostOf(url), next);
+    this.onReduce?.(this.toJSON());
     return next;
+  }
+
+  /** Takes over limits learned elsewhere; the lower limit wins. */
+  merge(limits: Record<string, number>): void {
+    for (const [host, limit] of Object.entries(limits)) {
+      if (!Number.isSafeInteger(limit) || limit < 1) continue;
+      const known = this.limits.get(host);
+      this.limits.set(host, known === undefined ? limit : Math.min(known, limit));
+    }
   }
 
   toJSON(): Record<string, number> {
     return Object.fromEntries(this.limits);
   }
 
-  static fromJSON(value: unknown): HostConnectionLimits {
-    const limits = new HostConnectionLimits();
-    if (typeof value === 'object' && value !== null) {
-      for (const [host, limit] of Object.entries(value)) {
-        if (Number.isSafeInteger(limit) && (limit as number) >= 1) limits.limits.set(host, limit as number);
-      }
-    }
+  static fromJSON(value: unknown, onReduce?: (limits: Record<string, number>) => void): HostConnectionLimits {
+    const limits = new HostConnectionLimits(onReduce);
+    if (typeof value === 'object' && value !== null) limits.merge(value as Record<string, number>);
     return limits;
   }
 }

@@ -293,10 +293,12 @@ export class TransferManager implements Disposable {
         (record) => {
           entry.record = record;
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           entry.record = runner.record;
           if (!(error instanceof AbortError) && !(error instanceof TransferError)) {
+            // A bug must not leave a row that claims to be running: show it as failed, resumable.
             this.logger.error(`[${entry.record.id}] unexpected failure: ${String(error)}`);
+            await this.setState(entry, 'failed', { lastError: { code: 'ERR_INTERNAL', message: String(error) } }).catch(() => undefined);
           }
         },
       )

@@ -58,6 +58,8 @@ export function localizeError(error: RecordedError | undefined): string {
       return vscode.l10n.t('The upload no longer exists on the server.');
     case 'ERR_FILE_CHANGED':
       return vscode.l10n.t('The local file changed since the upload started.');
+    case 'ERR_INTERNAL':
+      return vscode.l10n.t('An internal error stopped the transfer. Retry to continue where it stopped.');
     default: {
       // Compile-time check: every engine error code has a sentence above.
       const unhandled: never = code;

@@ -1,0 +1,108 @@
+/**
+ * Worker-thread entry (bundled to dist/download-worker.js): runs one DownloadTask off the
+ * caller's event loop. Network reads, disk writes and hashing all happen here; the owner of the
+ * record sees progress, saves and the outcome as messages.
+ */
+import { parentPort } from 'node:worker_threads';
+import { AbortError } from './errors';
+import { DownloadTask } from './download';
+import { HostConnectionLimits } from './host-limits';
+import { NodeFetchHttpClient } from './http';
+import type { Logger } from './logger';
+import { createProxyAgentFactory } from './proxy';
+import type { DownloadRecord, TransferRecord } from './record';
+import type { TransferStore } from './store';
+import { serializeError, type FromWorker, type ToWorker } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('download-worker must run in a worker thread');
+
+const post = (message: FromWorker) => port.postMessage(message);
+let nextId = 1;
+const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+/** Asks the owning thread and waits for its reply. */
+type Request = { type: 'put'; record: DownloadRecord } | { type: 'headers'; url: string };
+
+function ask<T>(message: Request): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    post({ ...message, id } as FromWorker);
+  });
+}
+
+/** Saves go to the owning thread, which adds the ownership lease and writes the real store. */
+const remoteStore: TransferStore = {
+  list: async () => [],
+  get: async () => undefined,
+  put: async (record: TransferRecord) => {
+    await ask({ type: 'put', record: record as DownloadRecord });
+  },
+  delete: async () => undefined,
+};
+
+const logger: Logger = {
+  trace: (message) => post({ type: 'log', level: 'trace', message }),
+  debug: (message) => post({ type: 'log', level: 'debug', message }),
+  info: (message) => post({ type: 'log', level: 'info', message }),
+  warn: (message) => post({ type: 'log', level: 'warn', message }),
+  error: (message) => post({ type: 'log', level: 'error', message }),
+};
+
+const controller = new AbortController();
+let task: DownloadTask | undefined;
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'reply': {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.value);
+      break;
+    }
+    case 'abort':
+      controller.abort(new AbortError(message.reason));
+      break;
+    case 'checkpoint':
+      void task?.checkpoint();
+      break;
+    case 'start':
+      void start(message.record, message.settings);
+      break;
+  }
+});
+
+async function start(record: DownloadRecord, settings: Extract<ToWorker, { type: 'start' }>['settings']): Promise<void> {
+  const proxy = settings.proxy ? createProxyAgentFactory(settings.proxy) : undefined;
+  const http = new NodeFetchHttpClient({
+    connectTimeoutMs: settings.connectTimeoutMs,
+    responseTimeoutMs: settings.responseTimeoutMs,
+    userAgent: settings.userAgent,
+    agentFor: proxy ? (url) => proxy.agentFor(url) : undefined,
+  });
+  const limits = HostConnectionLimits.fromJSON(settings.connectionLimits, (all) => post({ type: 'limits', limits: all }));
+  task = new DownloadTask(record, {
+    http,
+    store: remoteStore,
+    logger,
+    retry: settings.retry,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    persistIntervalMs: settings.persistIntervalMs,
+    progressIntervalMs: settings.progressIntervalMs,
+    minSplitBytes: settings.minSplitBytes,
+    connectionLimits: limits,
+    headers: (url) => ask<Record<string, string>>({ type: 'headers', url }),
+  });
+  task.onProgress((progress) => post({ type: 'progress', progress }));
+  try {
+    const done = await task.run(controller.signal);
+    post({ type: 'done', record: done });
+  } catch (error) {
+    post({ type: 'failed', record: task.record, error: serializeError(error) });
+  } finally {
+    http.dispose();
+    proxy?.dispose();
+  }
+}

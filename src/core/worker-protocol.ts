@@ -1,0 +1,61 @@
+import { AbortError, TransferError, type TransferErrorCode } from './errors';
+import type { ProxyFactoryOptions } from './proxy';
+import type { DownloadRecord } from './record';
+import type { RetryPolicy } from './retry';
+import type { TransferProgress } from './runner';
+
+/**
+ * Messages between the thread that owns a download's record (the extension host's main thread)
+ * and the worker thread that moves its bytes. Only plain data crosses: functions such as the
+ * header provider or the lease decoration become request/reply pairs.
+ */
+export interface WorkerDownloadSettings {
+  retry?: RetryPolicy;
+  stallTimeoutMs?: number;
+  persistIntervalMs?: number;
+  progressIntervalMs?: number;
+  minSplitBytes?: number;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  userAgent?: string;
+  proxy?: ProxyFactoryOptions;
+  /** Per-host connection limits known so far (HostConnectionLimits.toJSON()). */
+  connectionLimits?: Record<string, number>;
+}
+
+export type ToWorker =
+  | { type: 'start'; record: DownloadRecord; settings: WorkerDownloadSettings }
+  | { type: 'abort'; reason: string }
+  | { type: 'checkpoint' }
+  | { type: 'reply'; id: number; value?: unknown; error?: string };
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export type FromWorker =
+  | { type: 'put'; id: number; record: DownloadRecord }
+  | { type: 'headers'; id: number; url: string }
+  | { type: 'progress'; progress: TransferProgress }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'limits'; limits: Record<string, number> }
+  | { type: 'done'; record: DownloadRecord }
+  | { type: 'failed'; record: DownloadRecord; error: SerializedError };
+
+export interface SerializedError {
+  code?: TransferErrorCode;
+  message: string;
+  status?: number;
+  retryAfter?: string;
+  abortReason?: string;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof AbortError) return { code: error.code, message: error.message, abortReason: error.reason };
+  if (error instanceof TransferError) return { code: error.code, message: error.message, status: error.status, retryAfter: error.retryAfter };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+export function deserializeError(error: SerializedError): Error {
+  if (error.abortReason !== undefined) return new AbortError(error.abortReason);
+  if (error.code) return new TransferError(error.code, error.message, { status: error.status, retryAfter: error.retryAfter });
+  return new Error(error.message);
+}

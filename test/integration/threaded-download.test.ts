@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord } from '../../src/core';
+import { ThreadedDownloadTask } from '../../src/core/threaded-download';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { createHarness, type Harness } from '../support/engine';
+import { assertBuilt, waitFor } from '../support/cli';
+import { newDownloadRecord } from '../../src/core';
+
+const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
+const MiB = 1024 * 1024;
+const SIZE = 4 * MiB;
+
+describe('download in a worker thread', function () {
+  let server: FaultServer;
+  let h: Harness;
+  const body = randomBytesSeeded(SIZE, 41);
+
+  before(assertBuilt);
+  beforeEach(async () => {
+    server = await startFaultServer();
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await server.close();
+    await h.cleanup();
+  });
+
+  const record = (name: string, extra: Partial<DownloadRecord> = {}) => ({
+    ...newDownloadRecord({ id: name, url: server.url(`/${name}`), targetDir: h.dir, now: Date.now() }),
+    ...extra,
+  });
+
+  function threaded(rec: DownloadRecord, extra: Partial<ConstructorParameters<typeof ThreadedDownloadTask>[1]> = {}) {
+    return new ThreadedDownloadTask(rec, {
+      workerPath: WORKER,
+      store: h.store,
+      settings: { retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 } },
+      ...extra,
+    });
+  }
+
+  it('downloads with the byte path off this thread; saves, progress and headers come back as messages', async () => {
+    server.route('/w.bin', { body, etag: '"w1"', dropAfter: { bytes: MiB, times: 1 } });
+    const leases: number[] = [];
+    const task = threaded(record('w.bin'), {
+      headers: async () => ({ Authorization: 'Bearer from-main-thread' }),
+      decorate: (r) => {
+        leases.push(1);
+        return { ...r, lease: { owner: 'main', expiresAt: 1 } };
+      },
+    });
+    let progressEvents = 0;
+    task.onProgress(() => progressEvents++);
+    const done = await task.run(new AbortController().signal);
+    assert.equal(done.state, 'completed');
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(server.requests[1].headers.authorization, 'Bearer from-main-thread');
+    assert.match(String(server.requests[1].headers.range), /^bytes=\d+-$/);
+    const saved = (await h.store.get('w.bin')) as DownloadRecord;
+    assert.equal(saved.state, 'completed');
+    assert.equal(saved.lease?.owner, 'main', 'every save went through the owner, which added its lease');
+    assert.ok(leases.length >= 2 && progressEvents >= 1);
+  });
+
+  it('pause is an abort: the worker saves the paused record, the caller gets an AbortError', async () => {
+    server.route('/p.bin', { body, etag: '"p1"', rateBytesPerSec: 2 * MiB });
+    const task = threaded(record('p.bin'));
+    const controller = new AbortController();
+    const running = task.run(controller.signal);
+    await waitFor(() => (task.record.segments[0]?.done ?? 0) > 0);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running, (e: unknown) => e instanceof AbortError && e.reason === 'pause');
+    const saved = (await h.store.get('p.bin')) as DownloadRecord;
+    assert.equal(saved.state, 'paused');
+    const done = await threaded(saved).run(new AbortController().signal);
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+  });
+
+  it('failures keep their code across the thread boundary', async () => {
+    server.route('/other', { body });
+    await assert.rejects(threaded(record('missing')).run(new AbortController().signal), (e: unknown) => e instanceof TransferError && e.code === 'ERR_HTTP_STATUS' && e.status === 404);
+    assert.equal(((await h.store.get('missing')) as DownloadRecord).state, 'failed');
+  });
+
+  it('host limits learned in the worker reach the shared object', async () => {
+    server.route('/busy.bin', { body, etag: '"b1"', rateBytesPerSec: 2 * MiB });
+    const limits = new HostConnectionLimits();
+    const first = threaded(record('busy.bin', { connections: 4 }), { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024 } });
+    const controller = new AbortController();
+    const running = first.run(controller.signal);
+    await waitFor(() => first.record.segments.length >= 2);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    server.route('/busy.bin', { body, etag: '"b1"', failWith: { status: 503, retryAfter: '0', times: 1 } });
+    const done = await threaded(first.record, { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024, retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 } } }).run(new AbortController().signal);
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(limits.limitFor(server.url('/busy.bin'), 4), 2);
+  });
+
+  it('keeps this thread responsive: event-loop delay during a fast download (printed, not asserted)', async () => {
+    const big = randomBytesSeeded(64 * MiB, 42);
+    server.route('/big.bin', { body: big, etag: '"g1"' });
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const done = await threaded(record('big.bin')).run(new AbortController().signal);
+    histogram.disable();
+    assert.equal(sha256(await readFile(done.target!)), sha256(big));
+    console.log(`      main-thread event-loop delay: p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms, max ${(histogram.max / 1e6).toFixed(1)} ms`);
+  });
+});
