@@ -21,6 +21,7 @@ import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, t
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
 import { HostHeaders } from './vscode/hostHeaders';
 import { Commands, ContextKeys, StateKeys } from './vscode/ids';
+import { ReleasedOwners } from './vscode/releasedOwners';
 import { UploadEndpoints, registerUploadCommands, startUploads, type UploadContext } from './vscode/upload';
 import { channelLogger } from './vscode/log';
 import { TransferNotifications } from './vscode/notifications';
@@ -45,6 +46,9 @@ class Runtime implements vscode.Disposable {
   /** Hosts that asked us to slow down keep fewer connections for the rest of the session. */
   private readonly connectionLimits = new HostConnectionLimits();
   readonly endpoints: UploadEndpoints;
+  /** Identifies this window's extension host in ownership leases. */
+  private readonly ownerId = `${vscode.env.sessionId}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly released: ReleasedOwners;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.store = new GlobalStateTransferStore(context.globalState);
@@ -53,12 +57,14 @@ class Runtime implements vscode.Disposable {
     this.proxy = this.createProxy();
     this.http = this.createHttp();
     const logger = channelLogger(this.log);
+    this.released = new ReleasedOwners(context.globalStorageUri.fsPath);
     this.manager = new TransferManager({
       store: this.store,
       createRunner: (record, hooks) => this.createRunner(record, hooks),
       logger,
       maxConcurrent: this.settings.maxConcurrent,
-      ownerId: `${vscode.env.sessionId}-${Math.random().toString(36).slice(2, 8)}`,
+      ownerId: this.ownerId,
+      isReleased: (owner) => this.released.has(owner),
     });
   }
 
@@ -201,6 +207,8 @@ class Runtime implements vscode.Disposable {
   /** Stops running transfers so the next start resumes them; their last save gives up the lease. */
   async shutdown(): Promise<void> {
     clearTimeout(this.contextTimer);
+    // First, and synchronously: the next window must not wait for this one's leases to expire.
+    this.released.release(this.ownerId);
     await this.manager.shutdown();
     this.http.dispose();
     this.proxy.dispose();

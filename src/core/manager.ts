@@ -29,6 +29,11 @@ export interface TransferManagerOptions {
   leaseMs?: number;
   /** How often records owned by someone else are re-read to show their progress. */
   remoteRefreshMs?: number;
+  /**
+   * Whether an owner said goodbye through a channel faster than the store (the editor writes a
+   * marker file at shutdown because globalState may not be flushed by then): its leases are free.
+   */
+  isReleased?: (owner: string) => boolean;
 }
 
 /** Why a restored transfer did not start by itself. */
@@ -86,7 +91,7 @@ export class TransferManager implements Disposable {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.ownerId = options.ownerId ?? randomUUID();
-    this.leaseMs = options.leaseMs ?? 15_000;
+    this.leaseMs = options.leaseMs ?? 10_000;
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 3);
   }
 
@@ -255,7 +260,9 @@ export class TransferManager implements Disposable {
   }
 
   private leasedElsewhere(record: TransferRecord, now: number): boolean {
-    return !!record.lease && record.lease.owner !== this.ownerId && record.lease.expiresAt > now && record.state === 'running';
+    const lease = record.lease;
+    if (!lease || lease.owner === this.ownerId || lease.expiresAt <= now || record.state !== 'running') return false;
+    return !this.options.isReleased?.(lease.owner);
   }
 
   private readonly decorate = <T extends TransferRecord>(record: T): T =>

@@ -172,6 +172,21 @@ describe('transfer manager', function () {
     await waitFor(() => stateOf(next, 's') === 'completed', 30_000);
   });
 
+  it('treats the lease of an owner that said goodbye as free', async () => {
+    server.route('/g', { body, etag: '"g"' });
+    await store.put(record('g', { state: 'running', lease: { owner: 'closed-window', expiresAt: Date.now() + 60_000 } }));
+    const manager = new TransferManager({
+      store,
+      ownerId: 'new-window',
+      isReleased: (owner) => owner === 'closed-window',
+      createRunner: (r, hooks) => new DownloadTask(r as DownloadRecord, { http, store, retry: FAST_RETRY, decorate: hooks.decorate }),
+    });
+    managers.push(manager);
+    await manager.restore({ autoResume: true });
+    assert.equal(manager.get('g')?.held, undefined);
+    await waitFor(() => stateOf(manager, 'g') === 'completed', 30_000);
+  });
+
   it('salvages a record that fails validation as a paused fresh start', () => {
     const salvaged = salvageDownload('x', { kind: 'download', url: 'https://example.com/f', targetDir: dir, segments: 'garbage' }, 'segments missing', 5);
     assert.equal(salvaged?.state, 'paused');

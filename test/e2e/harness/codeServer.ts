@@ -226,14 +226,22 @@ export const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--d
  * Chromium with a persistent profile. The web workbench keeps globalState in the browser's IndexedDB
  * (per profile and per origin = 127.0.0.1:<port>), so reusing the same profileDir and port keeps it
  * across page reloads and browser restarts; a fresh profile starts with empty globalState.
+ * opts.permissions (e.g. ['clipboard-read', 'clipboard-write']) grants browser permissions; default none.
  */
-export async function launchBrowser(profileDir: string, opts: { viewport?: { width: number; height: number } } = {}): Promise<BrowserSession> {
+export async function launchBrowser(
+  profileDir: string,
+  opts: { viewport?: { width: number; height: number }; permissions?: string[] } = {},
+): Promise<BrowserSession> {
   const headed = process.env.E2E_HEADED === '1';
   fs.mkdirSync(profileDir, { recursive: true });
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: !headed,
     viewport: opts.viewport ?? { width: 1400, height: 900 },
+    // None by default, as for a user who never answered a permission prompt. Note: without clipboard-read,
+    // vscode.env.clipboard.readText() in the web workbench does not return before the user closes its sticky
+    // "Unable to read from the browser's clipboard" notification (not even shown with enable-smoke-test-driver).
+    permissions: opts.permissions ?? [],
     args: headed ? BROWSER_ARGS.filter((a) => a !== '--headless') : BROWSER_ARGS,
     // Chromium puts its crash-report folder under $XDG_CONFIG_HOME/chromium whatever the profile: keep it in the profile.
     env: { ...process.env, XDG_CONFIG_HOME: path.join(profileDir, 'xdg-config'), XDG_CACHE_HOME: path.join(profileDir, 'xdg-cache') } as Record<string, string>,

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { workbenchUrl, type CodeServer } from './codeServer';
 
 const QUICK_INPUT = '.quick-input-widget';
@@ -42,17 +42,33 @@ export async function openWorkbench(page: Page, cs: Pick<CodeServer, 'baseUrl'>,
 }
 
 /**
- * Runs a command from the palette: F1, types '>' + title, clicks the row whose aria-label starts with
- * title (exact title preferred over longer titles with the same prefix). title = "<Category>: <Title>".
+ * Runs a command from the palette: F1, types '>' + title (without a trailing ellipsis), clicks the row whose
+ * aria-label starts with title (exact title preferred over longer titles with the same prefix).
+ * title = "<Category>: <Title>", e.g. "Transfers: Download URL…".
+ * The palette lists the commands known when it opens: an extension's commands are missing while the
+ * workbench is still starting. So when the row does not show within a few seconds, the palette is closed
+ * and opened again, until timeoutMs.
  */
 export async function runCommand(page: Page, title: string, opts: { key?: string; timeoutMs?: number } = {}): Promise<void> {
   const timeout = opts.timeoutMs ?? 20000;
-  await page.keyboard.press(opts.key ?? 'F1');
+  const end = Date.now() + timeout;
   const input = page.locator(QUICK_INPUT_BOX);
-  await input.waitFor({ state: 'visible', timeout });
-  await input.fill('>' + title);
   const rows = page.locator(`${QUICK_INPUT} .monaco-list-row[aria-label^="${cssString(title)}"]`);
-  await rows.first().waitFor({ state: 'visible', timeout });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(opts.key ?? 'F1');
+    await input.waitFor({ state: 'visible', timeout: Math.max(1000, end - Date.now()) });
+    // The palette's fuzzy filter finds nothing for a trailing ellipsis ("Download URL…"): type the title without it.
+    await input.fill('>' + title.replace(/\s*(…|\.\.\.)$/, ''));
+    const left = end - Date.now();
+    try {
+      await rows.first().waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(left, 3000 * attempt)) });
+      break;
+    } catch (error) {
+      if (Date.now() >= end) throw new Error(`command "${title}" not found in the palette within ${timeout} ms`, { cause: error });
+      await page.keyboard.press('Escape');
+      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    }
+  }
   const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   const exact = labels.findIndex((l) => l === title || /^[,\s]/.test(l.slice(title.length)));
   await rows.nth(exact >= 0 ? exact : 0).click();
@@ -91,20 +107,63 @@ export async function statusBarText(page: Page, id: string, timeoutMs = 60000): 
   return (await el.innerText()).trim();
 }
 
+/** The view container contributed by an extension (contributes.viewsContainers.activitybar[].id). */
+export function viewContainer(page: Page, containerId: string): Locator {
+  return page.locator(`[id="workbench.view.extension.${cssString(containerId)}"]`);
+}
+
+/**
+ * Makes sure a view container is shown: if it is not, clicks its activity-bar icon (found by activityTitle,
+ * the container's title; default: containerId). Right after a (re)load the workbench restores an open
+ * container by itself a moment later, and a click then would close it again: so the click is only repeated
+ * when the container still is not shown a few seconds later.
+ */
+export async function showViewContainer(page: Page, containerId: string, opts: { activityTitle?: string; timeoutMs?: number } = {}): Promise<Locator> {
+  const timeout = opts.timeoutMs ?? 20000;
+  const end = Date.now() + timeout;
+  const container = viewContainer(page, containerId);
+  const icon = page.locator(`.activitybar [aria-label^="${cssString(opts.activityTitle ?? containerId)}"]`).first();
+  while (!(await container.isVisible())) {
+    if (Date.now() > end) throw new Error(`view container ${containerId} not shown within ${timeout} ms`);
+    await icon.click({ timeout: Math.max(1000, end - Date.now()) });
+    await container.waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(3000, end - Date.now())) }).catch(() => undefined);
+  }
+  return container;
+}
+
 /**
  * aria-labels (label + description, trimmed) of the rows shown in a view container contributed by an
- * extension (contributes.viewsContainers.activitybar[].id = containerId). If the container is not shown,
- * clicks its activity-bar icon, found by activityTitle (the container's title; default: containerId).
- * Returns [] while the tree has no rows: poll with waitFor for expected content.
+ * extension (see showViewContainer). Returns [] while the tree has no rows: poll with waitFor for expected content.
  */
 export async function viewRows(page: Page, containerId: string, opts: { activityTitle?: string; timeoutMs?: number } = {}): Promise<string[]> {
-  const timeout = opts.timeoutMs ?? 20000;
-  const container = page.locator(`[id="workbench.view.extension.${cssString(containerId)}"]`);
-  if (!(await container.isVisible())) {
-    await page.locator(`.activitybar [aria-label^="${cssString(opts.activityTitle ?? containerId)}"]`).first().click({ timeout });
-    await container.waitFor({ state: 'visible', timeout });
-  }
+  const container = await showViewContainer(page, containerId, opts);
   return container.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? '').trim()));
+}
+
+/**
+ * Clicks one of a tree row's inline actions (the icons shown on hover), as a person would: hovers the row,
+ * then clicks the action whose aria-label (the command title) is actionLabel, e.g. "Pause".
+ */
+export async function clickRowAction(row: Locator, actionLabel: string, timeoutMs = 20000): Promise<void> {
+  await row.hover({ timeout: timeoutMs });
+  const action = row.locator(`.actions-container .action-label[aria-label="${cssString(actionLabel)}"]`).first();
+  await action.waitFor({ state: 'visible', timeout: timeoutMs });
+  await action.click({ timeout: timeoutMs });
+}
+
+/** Opens the notification center ("Notifications: Show Notifications") and returns its messages; it stays open. */
+export async function openNotificationCenter(page: Page, timeoutMs = 20000): Promise<string[]> {
+  await runCommand(page, 'Notifications: Show Notifications', { timeoutMs });
+  const center = page.locator('.notifications-center');
+  await center.waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: timeoutMs });
+  return (await center.locator('.notification-list-item-message').allInnerTexts()).map((m) => m.trim());
+}
+
+/** Hides the notification center again. */
+export async function closeNotificationCenter(page: Page, timeoutMs = 20000): Promise<void> {
+  await runCommand(page, 'Notifications: Hide Notifications', { timeoutMs });
+  await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: timeoutMs });
 }
 
 /**
@@ -112,13 +171,9 @@ export async function viewRows(page: Page, containerId: string, opts: { activity
  * Toasts are not shown when code-server runs with enable-smoke-test-driver, so read them here.
  */
 export async function notifications(page: Page, timeoutMs = 20000): Promise<string[]> {
-  await runCommand(page, 'Notifications: Show Notifications', { timeoutMs });
-  const center = page.locator('.notifications-center');
-  await center.waitFor({ state: 'visible', timeout: timeoutMs });
-  const messages = await center.locator('.notification-list-item-message').allInnerTexts();
-  await runCommand(page, 'Notifications: Hide Notifications', { timeoutMs });
-  await center.waitFor({ state: 'hidden', timeout: timeoutMs });
-  return messages.map((m) => m.trim());
+  const messages = await openNotificationCenter(page, timeoutMs);
+  await closeNotificationCenter(page, timeoutMs);
+  return messages;
 }
 
 /** Screenshot of the page into dir/name.png (dir created). Returns the file path. */

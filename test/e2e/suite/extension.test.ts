@@ -1,0 +1,263 @@
+/**
+ * The extension inside a real editor (real `vscode` API, real extension host, real globalState):
+ * commands, downloads into the workspace, pause/resume, restore from saved state, failures.
+ * Files come from the fault-injecting range server (see ../support/servers.ts).
+ */
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DownloadRecord, TransferSnapshot, TransferState } from '../../../src/core';
+import type { ResumableTransfersApi } from '../../../src/vscode/api';
+import { ServersClient, startE2eServers, type E2eServers, type FileSpec, type LoggedRequest, type ServedFile } from '../support/servers';
+
+const EXTENSION_ID = 'resumable-transfers.resumable-transfers';
+const CMD = {
+  downloadUrl: 'resumableTransfers.downloadUrl',
+  pause: 'resumableTransfers.pause',
+  resume: 'resumableTransfers.resume',
+} as const;
+const MiB = 1024 * 1024;
+/** Makes paths unique per run, so a reused workspace or server never mixes runs. */
+const RUN = Date.now().toString(36);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function fileSha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+describe('Resumable Transfers in a real editor', function () {
+  let api: ResumableTransfersApi;
+  let workspace: string;
+  let servers: ServersClient;
+  let local: E2eServers | undefined;
+  let origin: string;
+
+  const file = (name: string, spec: Omit<FileSpec, 'path'>): Promise<ServedFile> => servers.serve({ path: `/${RUN}/${name}`, ...spec });
+  const snapshot = (id: string): TransferSnapshot => {
+    const s = api.get(id);
+    assert.ok(s, `transfer ${id} is listed`);
+    return s;
+  };
+  /** Waits for one of `states`; fails at once when the transfer settles in another final state. */
+  const settle = (id: string, states: TransferState[], timeoutMs = 30_000): Promise<TransferSnapshot> =>
+    waitUntil(`transfer ${id} to be ${states.join('/')}`, () => {
+      const s = api.get(id);
+      if (s && states.includes(s.record.state)) return s;
+      if (s && ['failed', 'completed', 'cancelled'].includes(s.record.state)) {
+        throw new Error(`transfer ended ${s.record.state} (${JSON.stringify(s.record.lastError ?? {})}), expected ${states.join('/')}`);
+      }
+      return undefined;
+    }, timeoutMs);
+  const download = async (url: string): Promise<string> => {
+    const ids = await vscode.commands.executeCommand<string[]>(CMD.downloadUrl, { urls: [url], folder: workspace });
+    assert.equal(ids?.length, 1, 'the command returns one transfer id');
+    return ids[0];
+  };
+  const targetOf = (id: string): string => {
+    const record = snapshot(id).record as DownloadRecord;
+    assert.ok(record.target, 'the transfer has a target file');
+    return record.target;
+  };
+  const rangeRequests = (log: LoggedRequest[]) => log.filter((r) => r.range !== undefined);
+
+  before(async function () {
+    this.timeout(120_000);
+    if (process.env.E2E_CONTROL_URL) {
+      servers = new ServersClient(process.env.E2E_CONTROL_URL);
+    } else {
+      // Standalone (e.g. @vscode/test-electron): run the servers in the extension host itself.
+      local = await startE2eServers();
+      servers = new ServersClient(local.controlUrl);
+    }
+    origin = new URL((await file('probe.bin', { size: 16, seed: 1 })).url).origin;
+
+    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+    workspace = folder ? folder.uri.fsPath : fs.mkdtempSync(path.join(os.tmpdir(), 'rt-e2e-ws-'));
+
+    const extension = vscode.extensions.getExtension<ResumableTransfersApi>(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is installed`);
+    api = await extension.activate();
+    assert.ok(api && typeof api.download === 'function', 'activate() returns the API');
+    console.log(`extension from ${extension.extensionPath}; workspace ${workspace}; ${vscode.env.appName} ${vscode.version}`);
+  });
+
+  after(async () => {
+    // Leave nothing running in this window.
+    for (const s of api?.list() ?? []) if (s.record.state === 'running' || s.record.state === 'queued') await api.pause(s.record.id);
+    await local?.close();
+  });
+
+  it('registers every command contributed in package.json', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    const contributed = (extension?.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    assert.ok(contributed.length >= 10, `package.json contributes commands (${contributed.length})`);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = contributed.filter((c) => !registered.has(c));
+    assert.deepEqual(missing, [], 'contributed commands without a handler');
+  });
+
+  it('downloads a URL given to the command into the workspace and lists it as completed', async () => {
+    const served = await file('plain.bin', { size: 3 * MiB + 17, seed: 2 });
+    const id = await download(served.url);
+    await settle(id, ['completed']);
+    const target = targetOf(id);
+    assert.equal(path.dirname(target), workspace, 'saved into the workspace folder');
+    assert.equal(path.basename(target), 'plain.bin', 'named after the URL');
+    assert.equal(fileSha256(target), served.sha256, 'sha256 of the file on disk');
+    assert.ok(!fs.existsSync(`${target}.part`), 'no .part file left behind');
+    const listed = api.list().find((s) => s.record.id === id);
+    assert.equal(listed?.record.state, 'completed', 'api.list() shows it completed');
+  });
+
+  it('pauses and resumes a throttled download with Range and If-Range', async () => {
+    const served = await file('throttled.bin', { size: 6 * MiB, seed: 3, rateBytesPerSec: 1.5 * MiB });
+    const id = await download(served.url);
+    await waitUntil('512 KiB downloaded', () => (api.get(id)?.progress?.bytes ?? 0) >= 512 * 1024, 20_000);
+    await vscode.commands.executeCommand(CMD.pause, id);
+    assert.equal(snapshot(id).record.state, 'paused', 'paused once the command returns');
+
+    const target = targetOf(id);
+    const partSize = sizeOf(`${target}.part`);
+    const saved = api.savedRecord(id) as DownloadRecord;
+    assert.equal(saved?.state, 'paused', 'the saved record says paused');
+    const done = saved.segments[0].done;
+    assert.ok(done > 0, `saved segments[0].done > 0 (${done})`);
+    assert.ok(done <= partSize, `saved segments[0].done (${done}) <= .part size (${partSize})`);
+    assert.ok(done < served.size, 'paused before the end');
+    const before = (await servers.requests(served.path)).length;
+
+    await vscode.commands.executeCommand(CMD.resume, id);
+    await settle(id, ['completed'], 30_000);
+    assert.equal(fileSha256(target), served.sha256, 'sha256 of the resumed file');
+
+    const resumed = rangeRequests((await servers.requests(served.path)).slice(before));
+    assert.equal(resumed.length, 1, `one range request after resume: ${JSON.stringify(resumed)}`);
+    assert.equal(resumed[0].range, `bytes=${partSize}-`, 'resumed where the .part file ended');
+    assert.equal(resumed[0].ifRange, served.etag, 'If-Range carries the ETag');
+    assert.equal(resumed[0].status, 206, 'the server answered 206');
+  });
+
+  describe('restore from saved state', () => {
+    const seeded = async (name: string, partBytes: number, recordDone: number) => {
+      const served = await file(name, { size: 2 * MiB + 5, seed: 4 + name.length });
+      const content = Buffer.from(await (await fetch(served.url)).arrayBuffer());
+      assert.equal(content.length, served.size);
+      const target = path.join(workspace, name);
+      fs.writeFileSync(`${target}.part`, content.subarray(0, partBytes));
+      const id = `e2e-${RUN}-${name}`;
+      const now = Date.now();
+      const record: DownloadRecord = {
+        schemaVersion: 1,
+        id,
+        kind: 'download',
+        url: served.url,
+        finalUrl: served.url,
+        targetDir: workspace,
+        target,
+        length: served.size,
+        etag: served.etag,
+        acceptRanges: true,
+        contentType: 'application/octet-stream',
+        // What a window that was closed mid-download leaves behind: running, lease expired.
+        state: 'running',
+        lease: { owner: 'a-window-that-is-gone', expiresAt: now - 1000 },
+        segments: [{ start: 0, end: served.size, done: recordDone }],
+        createdAt: now - 60_000,
+        updatedAt: now - 5_000,
+      };
+      await api.seedRecord(id, record);
+      const before = (await servers.requests(served.path)).length;
+      return { served, target, id, before };
+    };
+
+    const resumesFrom = async (name: string, partBytes: number, recordDone: number, expectedStart: number) => {
+      assert.equal(vscode.workspace.getConfiguration('resumableTransfers').get('autoResume'), true, 'autoResume is on (default)');
+      const { served, target, id, before } = await seeded(name, partBytes, recordDone);
+      assert.equal(api.get(id), undefined, 'not shown before restoreFromState()');
+      await api.restoreFromState();
+      assert.ok(api.get(id), 'shown after restoreFromState()');
+      await settle(id, ['completed']);
+      assert.equal(fileSha256(target), served.sha256, 'sha256 of the restored download');
+      const log = (await servers.requests(served.path)).slice(before);
+      assert.deepEqual(
+        log.map((r) => [r.range, r.ifRange, r.status]),
+        [[`bytes=${expectedStart}-`, served.etag, 206]],
+        'exactly one request after restore: Range from the trusted offset, If-Range, 206',
+      );
+    };
+
+    it('resumes a seeded record with Range from the bytes in the .part file', () => resumesFrom('seeded.bin', 700_000, 700_000, 700_000));
+
+    it('trusts the .part file when the saved record claims more (stale globalState)', () => resumesFrom('ahead.bin', 500_000, 900_000, 500_000));
+
+    it('trusts the record when the .part file holds more than it vouches for', () => resumesFrom('behind.bin', 900_000, 600_000, 600_000));
+
+    it('shows a record that fails validation as a paused row with ERR_RECORD_INVALID', async () => {
+      const served = await file('invalid.bin', { size: 4096, seed: 9 });
+      const id = `e2e-${RUN}-invalid`;
+      const before = (await servers.requests(served.path)).length;
+      await api.seedRecord(id, {
+        schemaVersion: 1,
+        id,
+        kind: 'download',
+        url: served.url,
+        targetDir: workspace,
+        state: 'running',
+        segments: [{ start: 0, end: 4096, done: 9999 }],
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+      });
+      await api.restoreFromState();
+      // restoreFromState() starts what may run before it returns: a paused row right after it stays paused.
+      const s = snapshot(id);
+      assert.equal(s.record.state, 'paused', 'comes back paused');
+      assert.equal(s.progress, undefined, 'not running');
+      assert.equal(s.record.lastError?.code, 'ERR_RECORD_INVALID');
+      assert.equal((s.record as DownloadRecord).segments[0].done, 0, 'nothing of the invalid record is trusted');
+      const saved = api.savedRecord(id) as DownloadRecord;
+      assert.equal(saved.state, 'paused', 'the repaired record is saved');
+      assert.equal(saved.lastError?.code, 'ERR_RECORD_INVALID');
+      assert.equal((await servers.requests(served.path)).length, before, 'it does not start by itself');
+    });
+  });
+
+  it('creates no transfer for a bad URL', async () => {
+    const count = api.list().length;
+    for (const bad of ['not a url', 'ftp://127.0.0.1/file.bin', 'http://']) {
+      const ids = await vscode.commands.executeCommand<string[]>(CMD.downloadUrl, { urls: [bad], folder: workspace });
+      assert.deepEqual(ids, [], `no ids for ${JSON.stringify(bad)}`);
+    }
+    assert.equal(api.list().length, count, 'no new rows');
+  });
+
+  it('ends a 404 download as failed with ERR_HTTP_STATUS', async () => {
+    const id = await download(`${origin}/${RUN}/missing.bin`);
+    const s = await settle(id, ['failed']);
+    assert.equal(s.record.lastError?.code, 'ERR_HTTP_STATUS');
+    assert.equal(s.record.lastError?.status, 404);
+    assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin')), 'no file in the workspace');
+    assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin.part')), 'no .part file in the workspace');
+  });
+});
