@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DownloadRecord, TransferSnapshot, TransferState } from '../../../src/core';
 import type { ResumableTransfersApi } from '../../../src/vscode/api';
+import { startRecordingProxy } from '../../support/proxy-server';
 import { ServersClient, startE2eServers, type E2eServers, type FileSpec, type LoggedRequest, type ServedFile } from '../support/servers';
 
 const EXTENSION_ID = 'resumable-transfers.resumable-transfers';
@@ -250,6 +251,27 @@ describe('Resumable Transfers in a real editor', function () {
       assert.deepEqual(ids, [], `no ids for ${JSON.stringify(bad)}`);
     }
     assert.equal(api.list().length, count, 'no new rows');
+  });
+
+  it("sends its requests through VS Code's http.proxy setting", async () => {
+    const proxy = await startRecordingProxy();
+    const http = () => vscode.workspace.getConfiguration('http');
+    const before = http().inspect<string>('proxy')?.globalValue;
+    try {
+      await http().update('proxy', proxy.origin, vscode.ConfigurationTarget.Global);
+      await waitUntil('http.proxy to apply', () => http().get<string>('proxy') === proxy.origin);
+      const served = await file('proxied.bin', { size: MiB + 5, seed: 9 });
+      const id = await download(served.url);
+      await settle(id, ['completed']);
+      assert.equal(fileSha256(targetOf(id)), served.sha256, 'sha256 of the file on disk');
+      const seen = proxy.requests.filter((r) => r.target === served.url);
+      assert.equal(seen.length, 1, 'the proxy forwarded the download request');
+      assert.equal(seen[0].method, 'GET');
+      assert.equal(seen[0].status, 200);
+    } finally {
+      await http().update('proxy', before, vscode.ConfigurationTarget.Global);
+      await proxy.close();
+    }
   });
 
   it('ends a 404 download as failed with ERR_HTTP_STATUS', async () => {
