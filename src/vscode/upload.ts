@@ -12,6 +12,12 @@ export interface RememberedEndpoint {
 }
 
 const MAX_REMEMBERED = 20;
+/**
+ * Bytes per request for uploads started in the editor. The server's offset is what the record
+ * may count, and it is only known after a request ends: pieces keep a paused or reloaded upload's
+ * progress close to the truth, at the cost of one round trip per piece.
+ */
+const EDITOR_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export class UploadEndpoints {
   constructor(private readonly memento: vscode.Memento) {}
@@ -151,7 +157,14 @@ export async function startUploads(ctx: UploadContext, files: string[], given?: 
   const ids: string[] = [];
   for (const file of files) {
     try {
-      const record = await createUploadRecord({ id: ctx.manager.newId(), url: endpoint.url, file, protocol: endpoint.protocol, now: Date.now() });
+      const record = await createUploadRecord({
+        id: ctx.manager.newId(),
+        url: endpoint.url,
+        file,
+        protocol: endpoint.protocol,
+        chunkSize: EDITOR_CHUNK_BYTES,
+        now: Date.now(),
+      });
       await ctx.manager.add(record);
       ctx.log.info(`[${record.id}] queued upload of ${file} (${endpoint.protocol})`);
       ids.push(record.id);

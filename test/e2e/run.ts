@@ -5,11 +5,13 @@
  *      skipped step by step when present);
  *   2. build: the VSIX (`npm run package`, production bundle), the development bundle
  *      (dist/extension.js) and the in-editor suite (out/e2e/suite, test/e2e/build-suite.mjs);
- *   3. servers: the range server and its control server (test/e2e/support/servers.ts), 127.0.0.1;
+ *   3. servers: the range server and its control server, and for the upload UI test a tus server
+ *      (@tus/server) behind a throttle proxy (test/e2e/support/servers.ts), all on 127.0.0.1;
  *   4. code-server on one port for the whole run, with the VSIX installed and the smoke-test driver on;
  *   A. the in-editor mocha suite (test/e2e/suite) inside the extension host, loaded from the repo
  *      (payload extensionDevelopmentPath), in its own browser profile;
- *   B. the UI tests (test/e2e/ui) against the installed VSIX in one persistent browser profile.
+ *   B. the UI tests (test/e2e/ui: transfers.ui.ts, then upload.ui.ts) against the installed VSIX in one
+ *      persistent browser profile.
  *
  * Everything is written under <repo>/.test-output/e2e (git-ignored): screenshots, the VSIX, and
  * run/ (code-server's user data and log, the workspaces, browser profiles, extension logs).
@@ -37,9 +39,10 @@ import {
   type CodeServer,
 } from './harness/codeServer';
 import { openWorkbench, screenshot, statusBarText, waitFor } from './harness/ui';
-import { startE2eServers, type E2eServers } from './support/servers';
+import { startE2eServers, startE2eTusServer, type E2eServers, type E2eTusServer } from './support/servers';
 import type { SuiteResult } from './suite/index';
 import { uiTests } from './ui/transfers.ui';
+import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 
 const OUTPUT = path.join(REPO_ROOT, '.test-output', 'e2e');
 const RUN_DIR = path.join(OUTPUT, 'run');
@@ -175,7 +178,7 @@ async function runSuite(cs: CodeServer, servers: E2eServers): Promise<void> {
 
 // ------------------------------------------------------------------------------------ B. UI tests
 
-async function runUi(cs: CodeServer, servers: E2eServers): Promise<void> {
+async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Promise<void> {
   say('B. UI tests (installed VSIX, palette / Transfers view / status bar / notifications)');
   const workspace = path.join(RUN_DIR, 'ws-ui');
   fs.mkdirSync(workspace, { recursive: true });
@@ -191,7 +194,7 @@ async function runUi(cs: CodeServer, servers: E2eServers): Promise<void> {
     say(`workbench ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const ctx = { page, servers, workspace, shotsDir: OUTPUT, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
-    for (const test of uiTests()) {
+    for (const test of [...uiTests(), ...uploadUiTests(tus)]) {
       const id = test.name.split(' ')[0];
       const t = Date.now();
       if (test.needs && failed.has(test.needs)) {
@@ -238,11 +241,13 @@ function collectExtensionLogs(cs: CodeServer | undefined): void {
 async function main(): Promise<number> {
   let cs: CodeServer | undefined;
   let servers: E2eServers | undefined;
+  let tus: E2eTusServer | undefined;
   const watchdog = setTimeout(() => {
     console.error(`[e2e] gave up after ${TIMEOUT_MS / 1000} s`);
     void (async () => {
       await cs?.stop().catch(() => undefined);
       await servers?.close().catch(() => undefined);
+      await tus?.close().catch(() => undefined);
       console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
       process.exit(1);
     })();
@@ -252,7 +257,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`[e2e] ${signal}: stopping`);
-      void Promise.allSettled([cs?.stop(), servers?.close()]).then(() => process.exit(130));
+      void Promise.allSettled([cs?.stop(), servers?.close(), tus?.close()]).then(() => process.exit(130));
     });
   }
   try {
@@ -263,6 +268,10 @@ async function main(): Promise<number> {
     fs.mkdirSync(RUN_DIR, { recursive: true });
     servers = await startE2eServers();
     say(`range server ${servers.fault.origin}, control ${servers.controlUrl}`);
+    if (ONLY !== 'suite') {
+      tus = await startE2eTusServer({ directory: path.join(RUN_DIR, 'tus-uploads'), rateBytesPerSec: UPLOAD_RATE_BYTES_PER_SEC });
+      say(`tus server (through the throttle proxy) ${tus.endpoint}`);
+    }
     const port = process.env.E2E_PORT ? Number(process.env.E2E_PORT) : await freePort();
     cs = await startCodeServer({
       runDir: RUN_DIR,
@@ -274,12 +283,13 @@ async function main(): Promise<number> {
     });
     say(`code-server ${cs.baseUrl} (pid ${cs.pid})`);
     if (ONLY !== 'ui') await runSuite(cs, servers);
-    if (ONLY !== 'suite') await runUi(cs, servers);
+    if (ONLY !== 'suite' && tus) await runUi(cs, servers, tus);
   } catch (error) {
     record({ name: 'e2e set-up', ok: false, ms: Date.now() - t0, error: String(error instanceof Error ? error.stack : error) });
   } finally {
     await cs?.stop().catch((error: unknown) => say(`could not stop code-server: ${String(error)}`));
     await servers?.close().catch(() => undefined);
+    await tus?.close().catch(() => undefined);
     collectExtensionLogs(cs);
     clearTimeout(watchdog);
   }

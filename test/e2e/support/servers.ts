@@ -2,7 +2,10 @@
  * HTTP servers of the end-to-end tests, all on 127.0.0.1:
  *   - the fault-injecting range server (test/support/fault-server.ts) that downloads come from;
  *   - a small JSON control server, so that code running elsewhere (the mocha suite inside the
- *     editor's extension host) can define files on the range server and read its request log.
+ *     editor's extension host) can define files on the range server and read its request log;
+ *   - for the upload UI test, a real tus 1.0 server (@tus/server with @tus/file-store, storing into a
+ *     given folder) behind the TCP throttle proxy of the integration tests (startE2eTusServer; not
+ *     part of startE2eServers, the in-editor suite does not need it).
  *
  * The driver (test/e2e/run.ts) starts both and hands the control URL to the suite through the
  * payload's extensionEnvironment (E2E_CONTROL_URL). Without it (e.g. under @vscode/test-electron)
@@ -12,9 +15,14 @@
  *   POST /files    {path, size, seed, rateBytesPerSec?, etag?}  -> ServedFile
  *   GET  /requests?path=/x.bin                                   -> LoggedRequest[] (all when no path)
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../../support/fault-server';
+import { startThrottleProxy } from '../../support/throttle-proxy';
 
 export interface FileSpec {
   /** URL path on the range server, e.g. '/big.bin'. */
@@ -142,4 +150,104 @@ export class ServersClient {
     if (!res.ok) throw new Error(`control server: GET /requests answered ${res.status}`);
     return (await res.json()) as LoggedRequest[];
   }
+}
+
+// ------------------------------------------------------------------------------------ tus server (upload UI test)
+
+export interface TusLoggedRequest {
+  /** Arrival order (0 = first request since start). */
+  seq: number;
+  /** Date.now() when the request arrived. */
+  at: number;
+  method: string;
+  url: string;
+  /** Upload-Offset request header (PATCH). */
+  uploadOffset?: number;
+  /** Status of the answer; undefined while the request is still open. */
+  status?: number;
+}
+
+export interface TusUpload {
+  id: string;
+  /** The data file @tus/file-store writes the upload's bytes to. */
+  file: string;
+  size: number;
+}
+
+export interface E2eTusServer {
+  /** Creation endpoint as a client should use it: through the throttle proxy, `http://127.0.0.1:<proxy>/files/`. */
+  endpoint: string;
+  /** Folder of the file store (one data file and one `.json` per upload). */
+  directory: string;
+  /** Every request in arrival order; logged when it arrives, so an aborted PATCH is in its place. */
+  requests(): TusLoggedRequest[];
+  /** The uploads the store holds, with the current size of their data files. */
+  uploads(): Promise<TusUpload[]>;
+  sha256Of(upload: TusUpload): Promise<string>;
+  /** Client → server bytes per second through the proxy (Infinity: no limit). */
+  setRate(bytesPerSecond: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A real tus 1.0 server on 127.0.0.1 (@tus/server + @tus/file-store into `directory`) and, in front
+ * of it, the integration tests' throttle proxy (client → server at `rateBytesPerSec`). @tus/server is
+ * an ES module loaded on first use, so the in-editor suite (which bundles this file) never loads it.
+ */
+export async function startE2eTusServer(options: { directory: string; rateBytesPerSec: number }): Promise<E2eTusServer> {
+  const [{ Server }, { FileStore }] = await Promise.all([import('@tus/server'), import('@tus/file-store')]);
+  const directory = path.resolve(options.directory);
+  await mkdir(directory, { recursive: true });
+  const tus = new Server({ path: '/files', datastore: new FileStore({ directory }), respectForwardedHeaders: false });
+  const log: TusLoggedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const offset = req.headers['upload-offset'];
+    const entry: TusLoggedRequest = {
+      seq: log.length,
+      at: Date.now(),
+      method: req.method ?? '',
+      url: req.url ?? '',
+      uploadOffset: offset === undefined ? undefined : Number(offset),
+    };
+    log.push(entry);
+    res.on('close', () => {
+      entry.status = res.statusCode;
+    });
+    void tus.handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const proxy = await startThrottleProxy((server.address() as AddressInfo).port, options.rateBytesPerSec);
+
+  const uploads = async (): Promise<TusUpload[]> => {
+    const found: TusUpload[] = [];
+    for (const id of (await readdir(directory)).filter((name) => !name.endsWith('.json'))) {
+      const file = path.join(directory, id);
+      try {
+        found.push({ id, file, size: (await stat(file)).size });
+      } catch {
+        // removed meanwhile (termination)
+      }
+    }
+    return found;
+  };
+  return {
+    endpoint: `${proxy.origin}/files/`,
+    directory,
+    requests: () => log.map((entry) => ({ ...entry })),
+    uploads,
+    async sha256Of(upload) {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(upload.file)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    },
+    setRate: (bytesPerSecond) => proxy.setRate(bytesPerSecond),
+    async close() {
+      await proxy.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

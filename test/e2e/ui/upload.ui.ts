@@ -1,0 +1,250 @@
+/**
+ * UI test of an upload: the packaged extension in code-server, driven as a person would (Explorer
+ * context menu "Upload to…", the endpoint quick pick and input boxes, the Transfers view, the status
+ * bar, "Developer: Reload Window"), checked on screen, on the tus server's disk and against the tus
+ * server's request log. A real @tus/server (with @tus/file-store) on 127.0.0.1 is reached through the
+ * integration tests' TCP throttle proxy (test/e2e/support/servers.ts, startE2eTusServer), so that the
+ * upload is still running when the window reloads. Runs after the download tests of transfers.ui.ts,
+ * in the same window and browser profile.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { generateFile } from '../../support/nginx';
+import { fillInput, reloadWindow, runCommand, screenshot, showViewContainer, statusBarText, waitFor } from '../harness/ui';
+import type { E2eTusServer, TusLoggedRequest } from '../support/servers';
+import type { UiContext, UiTest } from './transfers.ui';
+
+const MiB = 1024 * 1024;
+/** 56 MiB at 5 MiB/s: about 11 s of sending, plus the reload in the middle. */
+const FILE_SIZE = 56 * MiB;
+const FILE_SEED = 201;
+const FILE_NAME = 'upload-56MiB.bin';
+/** Client → tus server rate of the throttle proxy. */
+export const UPLOAD_RATE_BYTES_PER_SEC = 5 * MiB;
+
+const CONTAINER = 'resumableTransfers';
+const ACTIVITY_TITLE = 'Transfers';
+const STATUS_ITEM = 'resumable-transfers.resumable-transfers.resumableTransfers.status';
+/** Titles and placeholders of the upload prompts (src/vscode/upload.ts, package.nls.json). */
+const MENU_ENTRY = 'Upload to…';
+const NEW_ENDPOINT = 'New endpoint…';
+const URL_PLACEHOLDER = 'https://uploads.example.com/files/';
+const PROTOCOL_PLACEHOLDER = 'Detect automatically unless';
+const PROTOCOL_AUTO = 'Detect automatically';
+const HEADER_PLACEHOLDER = 'Authorization: Bearer';
+/** globalState is written to the browser's storage lazily: documented wait before a reload (see the e2e README). */
+const GLOBAL_STATE_FLUSH_MS = 1500;
+
+const QUICK_INPUT = '.quick-input-widget';
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The row of a transfer in the Transfers view (aria-label = file name + description). */
+function transferRow(page: Page, name: string): Locator {
+  return page.locator(`[id="workbench.view.extension.${CONTAINER}"] .monaco-list-row[aria-label^="${name} "]`).first();
+}
+
+/** Opens the Transfers view if needed and waits until the row's aria-label passes `test`. Returns that label. */
+async function waitForRow(page: Page, name: string, test: (label: string) => boolean, what: string, timeoutMs = 30000): Promise<string> {
+  let last = '(no row)';
+  try {
+    return await waitFor(async () => {
+      await showViewContainer(page, CONTAINER, { activityTitle: ACTIVITY_TITLE, timeoutMs });
+      const r = transferRow(page, name);
+      if (!(await r.count())) {
+        last = '(no row)';
+        return undefined;
+      }
+      last = ((await r.getAttribute('aria-label', { timeout: 1000 })) ?? '').trim();
+      return test(last) ? last : undefined;
+    }, `row ${name}: ${what}`, timeoutMs, 200);
+  } catch (error) {
+    throw new Error(`${String(error instanceof Error ? error.message : error)}; last row label: ${last}`, { cause: error });
+  }
+}
+
+const percentOf = (label: string): number | undefined => {
+  const m = /(\d+)%/.exec(label);
+  return m ? Number(m[1]) : undefined;
+};
+const isRunningRow = (label: string): boolean => percentOf(label) !== undefined && /\bleft\b|\/s\b/.test(label) && !/Paused|Failed|Completed/.test(label);
+
+/**
+ * Shows the Explorer (its activity-bar icon) and returns the row of a file in it. A file created just
+ * now normally shows up through the file watcher; when it is not there after a few seconds, the
+ * Explorer is refreshed as a person would ("Refresh Explorer" in the palette), once.
+ */
+async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Promise<Locator> {
+  const { page } = ctx;
+  const view = page.locator('[id="workbench.view.explorer"]');
+  const icon = page.locator('.activitybar [aria-label^="Explorer"]').first();
+  const row = view.locator(`.monaco-list-row[aria-label="${name}"]`).first();
+  const started = Date.now();
+  let refreshed = false;
+  await waitFor(async () => {
+    if (!(await view.isVisible())) {
+      await icon.click({ timeout: 5000 });
+      await view.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
+    }
+    if (await row.isVisible()) return true;
+    if (!refreshed && Date.now() - started > 5000) {
+      refreshed = true;
+      ctx.log(`${name} not in the Explorer after ${Date.now() - started} ms: Refresh Explorer`);
+      await runCommand(page, 'Refresh Explorer');
+    }
+    return false;
+  }, `${name} in the Explorer`, timeoutMs, 250);
+  return row;
+}
+
+/**
+ * Right-clicks a row and clicks an entry of the context menu that opens. The workbench's menu items
+ * ignore mouse-ups during their first 100 ms (so that the right-click's own mouse-up does not pick an
+ * entry): move onto the entry, as a person does, and click a moment later; click again while the menu
+ * is still open.
+ */
+async function contextMenu(page: Page, row: Locator, entry: string, timeoutMs = 20000): Promise<void> {
+  await row.click({ button: 'right', timeout: timeoutMs });
+  // The context menu lives in an open shadow root, which Playwright's CSS engine pierces.
+  const menu = page.locator('.context-view .monaco-menu').first();
+  const item = menu.locator('.action-item [role="menuitem"]', { hasText: entry }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  await item.hover({ timeout: timeoutMs });
+  for (let attempt = 1; ; attempt++) {
+    await page.waitForTimeout(250);
+    await item.click({ timeout: timeoutMs });
+    const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
+    if (closed) return;
+    if (attempt === 3) throw new Error(`the context menu stayed open after ${attempt} clicks on "${entry}"`);
+  }
+}
+
+/** Clicks the row of the open quick pick whose label contains `label` (once its placeholder / title matches). */
+async function pickQuickItem(page: Page, label: string, timeoutMs = 20000): Promise<void> {
+  const item = page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  await item.click({ timeout: timeoutMs });
+}
+
+async function waitForQuickInput(page: Page, placeholder: string, timeoutMs = 20000): Promise<void> {
+  await page.locator(`${QUICK_INPUT} .quick-input-box input[placeholder^="${placeholder}"]`).waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** Screenshot with the mouse parked over the empty editor area, so that no hover or tooltip covers the view. */
+async function shot(ctx: UiContext, name: string): Promise<void> {
+  await ctx.page.mouse.move(900, 600);
+  await ctx.page.locator('.workbench-hover').first().waitFor({ state: 'hidden', timeout: 3000 }).catch(() => undefined);
+  await screenshot(ctx.page, ctx.shotsDir, name);
+}
+
+const describeRequests = (requests: TusLoggedRequest[]): string =>
+  JSON.stringify(requests.map((r) => [r.method, r.url, r.uploadOffset, r.status]));
+
+/** The upload tests, in the form of transfers.ui.ts (same runner, window and profile); `tus` is where they upload to. */
+export function uploadUiTests(tus: E2eTusServer): UiTest[] {
+  return [
+    {
+      name: 'B5 upload from the Explorer context menu to a tus server continues by itself after "Developer: Reload Window"',
+      async run(ctx) {
+        const { page, workspace } = ctx;
+        const file = path.join(workspace, FILE_NAME);
+        const expected = await generateFile(file, FILE_SIZE, FILE_SEED);
+        tus.setRate(UPLOAD_RATE_BYTES_PER_SEC);
+        assert((await tus.uploads()).length === 0, 'the tus server holds no upload yet');
+
+        // Explorer → right-click the file → Upload to… → New endpoint… → URL → Detect automatically → no header.
+        const row = await explorerRow(ctx, FILE_NAME);
+        await contextMenu(page, row, MENU_ENTRY);
+        await pickQuickItem(page, NEW_ENDPOINT);
+        await fillInput(page, tus.endpoint, { placeholder: URL_PLACEHOLDER, waitClosed: false });
+        await waitForQuickInput(page, PROTOCOL_PLACEHOLDER);
+        await pickQuickItem(page, PROTOCOL_AUTO);
+        await fillInput(page, '', { placeholder: HEADER_PLACEHOLDER });
+        const started = Date.now();
+
+        const running = await waitForRow(page, FILE_NAME, isRunningRow, 'running with a percent');
+        ctx.log(`row: "${running}"`);
+        const statusSeen: string[] = [];
+        const status = await waitFor(async () => {
+          const text = (await statusBarText(page, STATUS_ITEM, 30000)).replace(/\s+/g, ' ');
+          if (statusSeen.at(-1) !== text) statusSeen.push(text);
+          return (percentOf(text) ?? 0) > 0 ? text : undefined;
+        }, 'status bar item with a percent above 0', 30000, 100).catch((error: unknown) => {
+          throw new Error(`${String(error)}; status bar texts seen: ${JSON.stringify(statusSeen)}`);
+        });
+        ctx.log(`status bar: "${status}" (seen: ${JSON.stringify(statusSeen)})`);
+        await shot(ctx, '6-uploading');
+
+        // Mid-way: the server holds more than 10 % of the file; then reload the window.
+        const before = await waitFor(async () => {
+          const [upload] = await tus.uploads();
+          return upload && upload.size > FILE_SIZE / 10 ? upload : undefined;
+        }, 'the tus server to hold more than 10% of the file', 60000, 100);
+        await page.waitForTimeout(GLOBAL_STATE_FLUSH_MS);
+        const seq = tus.requests().length;
+        const atReload = (await tus.uploads())[0]?.size ?? 0;
+        assert(atReload < FILE_SIZE, `still running at the reload (the server holds ${atReload} of ${FILE_SIZE} bytes)`);
+        ctx.log(`server holds ${before.size} bytes; reloading at ${atReload} bytes (${Math.round((100 * atReload) / FILE_SIZE)}%)`);
+        await reloadWindow(page);
+        const t = Date.now();
+
+        const after = await waitForRow(page, FILE_NAME, (l) => isRunningRow(l) && (percentOf(l) ?? 0) > 0, 'running again after the reload', 60000);
+        ctx.log(`after reload (${Date.now() - t} ms): "${after}"`);
+        // It continues by itself: this window's PATCH (the old window's may have gone on a moment during the
+        // reload) and the server's copy growing past the offset it continues from.
+        const firstPatch = await waitFor(() => tus.requests().find((r) => r.seq >= seq && r.method === 'PATCH'), 'a PATCH after the reload', 60000, 100);
+        const resumedAt = firstPatch.uploadOffset ?? 0;
+        assert(resumedAt > 0, `the PATCH after the reload continues from a non-zero Upload-Offset (saw ${firstPatch.uploadOffset})`);
+        await waitFor(async () => ((await tus.uploads())[0]?.size ?? 0) > resumedAt, `the server to receive bytes past ${resumedAt} after the reload`, 60000, 100);
+        const resumedPercent = Math.floor((100 * resumedAt) / FILE_SIZE);
+        ctx.log(`continued from byte ${resumedAt} (${resumedPercent}%)`);
+        // The status bar item (refreshed twice a second) moves on as well.
+        const statusAfter = await waitFor(async () => {
+          const text = (await statusBarText(page, STATUS_ITEM, 30000)).replace(/\s+/g, ' ');
+          return (percentOf(text) ?? 0) > resumedPercent ? text : undefined;
+        }, `status bar item above ${resumedPercent}% after the reload`, 30000, 100);
+        ctx.log(`status bar after the reload: "${statusAfter}"`);
+        await shot(ctx, '7-upload-resumed-after-reload');
+
+        const done = await waitForRow(page, FILE_NAME, (l) => /Completed/.test(l), 'completed', 120000);
+        ctx.log(`row: "${done}" (${Date.now() - t} ms after the reload, ${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+
+        // On the server's disk: one upload, the same bytes as the local file.
+        const uploads = await tus.uploads();
+        assert(uploads.length === 1, `one upload on the server, found ${uploads.length}`);
+        assert(uploads[0].size === FILE_SIZE, `the server holds ${uploads[0].size} bytes, expected ${FILE_SIZE}`);
+        const stored = await tus.sha256Of(uploads[0]);
+        assert(stored === expected, `sha256 on the server ${stored}, expected ${expected}`);
+        assert((await sha256File(file)) === expected, 'the local file is unchanged');
+
+        // In the server's log: one creation; after the reload a HEAD for that upload, then a PATCH from a non-zero offset.
+        const all = tus.requests();
+        const posts = all.filter((r) => r.method === 'POST');
+        assert(posts.length === 1, `one POST (upload created once), saw ${posts.length}: ${describeRequests(all)}`);
+        const uploadPath = `/files/${uploads[0].id}`;
+        const resumed = all.filter((r) => r.seq >= seq && r.method !== 'OPTIONS');
+        ctx.log(`requests after the reload: ${describeRequests(all.filter((r) => r.seq >= seq))}`);
+        // The old window may still have started one more PATCH just before it went away; the new
+        // window's first word is a HEAD to learn the server's offset, then it continues from there.
+        const head = resumed.findIndex((r) => r.method === 'HEAD' && r.url === uploadPath);
+        assert(head >= 0, `a HEAD ${uploadPath} after the reload, saw ${describeRequests(resumed)}`);
+        assert(resumed[head].status === 200, `the HEAD answered 200 (saw ${resumed[head].status})`);
+        const patch = resumed.slice(head + 1).find((r) => r.method === 'PATCH');
+        assert(patch && patch.url === uploadPath, `then a PATCH ${uploadPath}, saw ${describeRequests(resumed)}`);
+        assert((patch.uploadOffset ?? 0) > 0, `the PATCH continued from a non-zero Upload-Offset (saw ${patch.uploadOffset})`);
+        assert(resumed.every((r) => r.method !== 'POST'), 'no new upload after the reload');
+        assert(fs.existsSync(file), 'the local file is still there');
+      },
+    },
+  ];
+}
