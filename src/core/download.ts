@@ -55,6 +55,11 @@ export interface DownloadOptions {
   stallTimeoutMs?: number;
   /** How often the record is saved while bytes flow (default 1 s). */
   persistIntervalMs?: number;
+  /**
+   * Also save after this many new bytes (default 64 MiB). Bytes past the saved count are never
+   * trusted on resume, so on a fast link this bounds what a kill can cost, not just the time.
+   */
+  persistEveryBytes?: number;
   /** How often progress events fire at most (default 250 ms). */
   progressIntervalMs?: number;
   /** Extra request headers (credentials); asked for on every attempt, never persisted. */
@@ -94,6 +99,7 @@ export class DownloadTask implements TransferRunner {
   private readonly logger: Logger;
   private readonly speed = new SpeedMeter();
   private lastPersist = 0;
+  private lastPersistBytes = 0;
   private lastProgress = 0;
   private persisting: Promise<void> = Promise.resolve();
   /** The most bytes ever saved in this run: only bytes beyond it are progress. */
@@ -483,8 +489,13 @@ export class DownloadTask implements TransferRunner {
         etaSeconds: etaSeconds(length === undefined ? undefined : length - bytes, bytesPerSecond),
       });
     }
-    if (force || now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000)) {
+    if (bytes < this.lastPersistBytes) this.lastPersistBytes = bytes;
+    const due =
+      now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000) ||
+      bytes - this.lastPersistBytes >= (this.options.persistEveryBytes ?? 64 * 1024 * 1024);
+    if (force || due) {
       this.lastPersist = now;
+      this.lastPersistBytes = bytes;
       this.persistInBackground();
     }
   }

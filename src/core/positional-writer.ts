@@ -1,6 +1,13 @@
 import type { promises as fs } from 'node:fs';
 import { writeFully } from './part-file';
 
+/** One writev for all queued chunks (no copy into one buffer); a short write finishes plainly. */
+async function writeAllAt(handle: fs.FileHandle, chunks: Buffer[], length: number, position: number): Promise<void> {
+  if (chunks.length === 1) return writeFully(handle, chunks[0], position);
+  const { bytesWritten } = await handle.writev(chunks, position);
+  if (bytesWritten < length) await writeFully(handle, Buffer.concat(chunks).subarray(bytesWritten), position + bytesWritten);
+}
+
 /**
  * Writes a stream of chunks at consecutive positions with one write in flight while the next
  * chunks gather (at most `maxQueuedBytes`), so reading the network and writing the disk overlap.
@@ -50,16 +57,17 @@ export class PositionalWriter {
   }
 
   private startWrite(): void {
-    const data = this.queued.length === 1 ? this.queued[0] : Buffer.concat(this.queued, this.queuedBytes);
+    const chunks = this.queued;
+    const length = this.queuedBytes;
     const at = this.position;
-    this.position += data.length;
+    this.position += length;
     this.queued = [];
     this.queuedBytes = 0;
-    this.inflight = writeFully(this.handle, data, at).then(
+    this.inflight = writeAllAt(this.handle, chunks, length, at).then(
       () => {
-        this.written = at + data.length;
+        this.written = at + length;
         this.inflight = undefined;
-        this.onWritten(data.length);
+        this.onWritten(length);
         if (this.queued.length > 0 && this.failure === undefined) this.startWrite();
       },
       (error: unknown) => {

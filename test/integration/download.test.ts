@@ -319,6 +319,22 @@ describe('download engine against the fault server', function () {
     assert.equal(rangeRequests('/slow.bin')[0].headers.range, `bytes=${partSize}-`);
   });
 
+  it('saves progress by volume too, so a kill on a fast link costs at most persistEveryBytes', async () => {
+    const large = randomBytesSeeded(16 * 1024 * 1024, 5);
+    server.route('/fast.bin', { body: large, etag: STRONG });
+    const saved: number[] = [];
+    const put = h.store.put.bind(h.store);
+    h.store.put = async (record) => {
+      if (record.kind === 'download') saved.push(record.segments[0].done);
+      await put(record);
+    };
+    await runToEnd(h.task(server.url('/fast.bin'), { persistIntervalMs: 3_600_000, persistEveryBytes: 2 * 1024 * 1024 }));
+    const during = saved.filter((done) => done > 0 && done < large.length);
+    assert.ok(during.length >= 4, `saves while bytes flowed: ${JSON.stringify(saved)}`);
+    // At most the budget plus one write batch (1 MiB) between two saves.
+    for (let i = 1; i < during.length; i++) assert.ok(during[i] - during[i - 1] <= 3 * 1024 * 1024, `gap ${during[i] - during[i - 1]}`);
+  });
+
   it('a stale record that claims more than the part file holds resumes from the file size', async () => {
     server.route('/stale.bin', { body, etag: STRONG });
     const target = path.join(h.dir, 'stale.bin');

@@ -23,6 +23,15 @@ describe('segmented downloads against the fault server', function () {
     await h.cleanup();
   });
 
+  /** Resolves once the server has seen no new request for 200 ms. */
+  const quiet = async () => {
+    let seen = -1;
+    while (seen !== server.requests.length) {
+      seen = server.requests.length;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
   const segmentRequests = (p: string) => server.requests.filter((r) => r.path === p && /^bytes=\d+-\d+$/.test(String(r.headers.range)));
 
   it('downloads over several connections, each a verified 206 with If-Range', async () => {
@@ -107,6 +116,8 @@ describe('segmented downloads against the fault server', function () {
     await waitFor(() => first.record.segments.length >= 2);
     controller.abort(new AbortError('pause'));
     await assert.rejects(running);
+    // Requests of the paused run may still be on the wire: let them land before the 503 is armed.
+    await quiet();
     server.route('/busy.bin', { body, etag: '"b1"', failWith: { status: 503, retryAfter: '0', times: 1 } });
     const done = await runToEnd(h.task(server.url('/busy.bin'), { ...options, connectionLimits: limits, record: first.record }));
     assert.equal(sha256(await readFile(done.target!)), sha256(body));

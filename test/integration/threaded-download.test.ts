@@ -94,6 +94,12 @@ describe('download in a worker thread', function () {
     await waitFor(() => first.record.segments.length >= 2);
     controller.abort(new AbortError('pause'));
     await assert.rejects(running);
+    // Requests of the paused run may still be on the wire: let them land before the 503 is armed.
+    let seen = -1;
+    while (seen !== server.requests.length) {
+      seen = server.requests.length;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     server.route('/busy.bin', { body, etag: '"b1"', failWith: { status: 503, retryAfter: '0', times: 1 } });
     const done = await threaded(first.record, { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024, retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 } } }).run(new AbortController().signal);
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
