@@ -15,6 +15,10 @@ import {
   newDownloadRecord,
   parseHttpUrl,
   type DownloadProgress,
+  type Event,
+  type TransferProgress,
+  type TransferRecord,
+  type TransferStore,
   type DownloadRecord,
   type Logger,
   UploadTask,
@@ -52,6 +56,44 @@ function progressLine(progress: DownloadProgress): string {
   return parts.filter(Boolean).join('  ');
 }
 
+/**
+ * Runs a transfer to its end the way both commands promise: progress on a terminal, Ctrl-C or
+ * SIGTERM stops it resumably, one `error CODE: message` line on failure, the result on stdout.
+ */
+async function runToExit<T extends TransferRecord>(
+  task: { run(signal: AbortSignal): Promise<T>; onProgress: Event<TransferProgress> },
+  store: TransferStore,
+  id: string,
+  result: (done: T) => string,
+): Promise<number> {
+  if (process.stderr.isTTY) {
+    task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort(new AbortError('shutdown'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const done = await task.run(controller.signal);
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    await store.delete(id);
+    process.stdout.write(`${result(done)}\n`);
+    return 0;
+  } catch (error) {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (error instanceof AbortError) {
+      process.stderr.write('error ERR_ABORTED: interrupted; run the same command again to resume\n');
+      return EXIT_INTERRUPTED;
+    }
+    const failure = error instanceof TransferError ? error : new TransferError('ERR_INTERNAL', String(error));
+    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
+    return EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 async function get(command: GetCommand): Promise<number> {
   parseHttpUrl(command.url);
   const { targetDir, target, storePath, id } = await resolveOutput(command);
@@ -71,29 +113,8 @@ async function get(command: GetCommand): Promise<number> {
     stallTimeoutMs: command.stallTimeoutSeconds * 1000,
     headers: () => command.headers,
   });
-  if (process.stderr.isTTY) {
-    task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
-  }
-
-  const controller = new AbortController();
-  const stop = () => controller.abort(new AbortError('shutdown'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   try {
-    const done = await task.run(controller.signal);
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    await store.delete(id);
-    process.stdout.write(`${done.target}\n`);
-    return 0;
-  } catch (error) {
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    if (error instanceof AbortError) {
-      process.stderr.write(`error ERR_ABORTED: interrupted; run the same command again to resume\n`);
-      return EXIT_INTERRUPTED;
-    }
-    const failure = error instanceof TransferError ? error : new TransferError('ERR_NETWORK', String(error));
-    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
-    return EXIT_FAILED;
+    return await runToExit(task, store, id, (done) => done.target ?? '');
   } finally {
     http.dispose();
   }
@@ -127,32 +148,9 @@ async function put(command: PutCommand): Promise<number> {
     stallTimeoutMs: command.stallTimeoutSeconds * 1000,
     headers: () => command.headers,
   });
-  if (process.stderr.isTTY) {
-    task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
-  }
-
-  const controller = new AbortController();
-  const stop = () => controller.abort(new AbortError('shutdown'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   try {
-    const done = await task.run(controller.signal);
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    await store.delete(id);
-    process.stdout.write(`${done.uploadUrl ?? done.url}\n`);
-    return 0;
-  } catch (error) {
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    if (error instanceof AbortError) {
-      process.stderr.write(`error ERR_ABORTED: interrupted; run the same command again to resume\n`);
-      return EXIT_INTERRUPTED;
-    }
-    const failure = error instanceof TransferError ? error : new TransferError('ERR_NETWORK', String(error));
-    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
-    return EXIT_FAILED;
+    return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url);
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
     http.dispose();
   }
 }

@@ -11,6 +11,7 @@ import {
   throwIfAborted,
 } from './errors';
 import { Emitter, type Event } from './events';
+import { RecordOwner } from './record-keeper';
 import { chooseFilename, nextFreeName, resolveInside } from './filename';
 import { networkError, type HttpClient, type HttpResponse } from './http';
 import { silentLogger, type Logger } from './logger';
@@ -85,14 +86,12 @@ const MAX_RESTARTS = 3;
  * one, exact `Content-Range` checks, restart on 200, length/checksum checks, fsync and an atomic
  * rename that never overwrites an existing file.
  */
-export class DownloadTask implements TransferRunner {
+export class DownloadTask extends RecordOwner<DownloadRecord> implements TransferRunner {
   private readonly progressEmitter = new Emitter<DownloadProgress>();
-  private readonly recordEmitter = new Emitter<DownloadRecord>();
   private readonly retryEmitter = new Emitter<DownloadRetryEvent>();
   /** Throttled progress (bytes whose write completed, speed, ETA). */
   readonly onProgress: Event<DownloadProgress> = this.progressEmitter.event;
   /** Every saved change of the record (state, target, validators, periodic progress). */
-  readonly onRecord: Event<DownloadRecord> = this.recordEmitter.event as Event<DownloadRecord>;
   readonly onRetry: Event<DownloadRetryEvent> = this.retryEmitter.event;
 
   private readonly clock: Clock;
@@ -101,7 +100,6 @@ export class DownloadTask implements TransferRunner {
   private lastPersist = 0;
   private lastPersistBytes = 0;
   private lastProgress = 0;
-  private persisting: Promise<void> = Promise.resolve();
   /** The most bytes ever saved in this run: only bytes beyond it are progress. */
   private highWater = 0;
   /** Set when the server does not serve ranges well enough: one connection from then on. */
@@ -110,22 +108,13 @@ export class DownloadTask implements TransferRunner {
   private lastConnections = 1;
   private readonly connectionLimits: HostConnectionLimits;
 
-  private rec: DownloadRecord;
-
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
-    // The task mutates its segments while bytes flow: never the caller's copy.
-    this.rec = structuredClone(record);
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    super(record, { store: options.store, clock, logger, tag: `[${record.id}]`, decorate: options.decorate });
+    this.clock = clock;
+    this.logger = logger;
     this.connectionLimits = options.connectionLimits ?? new HostConnectionLimits();
-  }
-
-  get record(): DownloadRecord {
-    return this.rec;
-  }
-
-  private get tag(): string {
-    return `[${this.rec.id}]`;
   }
 
   /**
@@ -496,39 +485,8 @@ export class DownloadTask implements TransferRunner {
     if (force || due) {
       this.lastPersist = now;
       this.lastPersistBytes = bytes;
-      this.persistInBackground();
+      this.keeper.saveSoon();
     }
-  }
-
-  /** Saves without holding up the byte loop; at most one save is in flight. */
-  private persistInBackground(): void {
-    this.persisting = this.persisting.then(() => this.save()).catch((error: unknown) => {
-      this.logger.warn(`${this.tag} could not save progress: ${String(error)}`);
-    });
-  }
-
-  private async settle(): Promise<void> {
-    await this.persisting;
-  }
-
-  /** Saves the current record now, e.g. to renew the ownership lease while no bytes flow. */
-  checkpoint(): Promise<void> {
-    this.persistInBackground();
-    return this.persisting;
-  }
-
-  private async save(): Promise<void> {
-    const stamped = { ...this.rec, updatedAt: this.clock.now() };
-    this.rec = this.options.decorate ? this.options.decorate(stamped) : stamped;
-    // Stores may keep what they are given: hand them a snapshot, not the live segments.
-    await this.options.store.put(structuredClone(this.rec));
-    this.recordEmitter.fire(this.rec);
-  }
-
-  private async update(patch: Partial<DownloadRecord>): Promise<void> {
-    await this.settle();
-    this.rec = { ...this.rec, ...patch };
-    await this.save();
   }
 
   /** Trusts the part file over the record: a lazily flushed record may be behind or ahead. */

@@ -351,7 +351,7 @@ export class TransferManager implements Disposable {
     if (this.disposed) return;
     this.leaseTimer ??= setInterval(() => {
       for (const entry of this.entries.values()) void entry.runner?.checkpoint();
-    }, Math.max(1000, this.leaseMs / 3));
+    }, Math.max(100, this.leaseMs / 3));
     this.leaseTimer.unref?.();
     this.remoteTimer ??= setInterval(() => void this.refreshRemote(), this.options.remoteRefreshMs ?? 2000);
     this.remoteTimer.unref?.();

@@ -9,6 +9,7 @@ import { networkError, type HttpClient, type HttpResponse } from '../http';
 import { silentLogger, type Logger } from '../logger';
 import type { UploadFingerprint, UploadRecord } from '../record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from '../retry';
+import { RecordOwner } from '../record-keeper';
 import type { TransferProgress, TransferRunner } from '../runner';
 import { SpeedMeter, etaSeconds } from '../speed';
 import type { TransferStore } from '../store';
@@ -104,12 +105,10 @@ export function createUploader(protocol: UploadProtocol, capabilities: Partial<E
  * request under way (a single PATCH may carry gigabytes; the bar must move). The saved `offset` is
  * only ever what the server confirmed.
  */
-export class UploadTask implements TransferRunner {
+export class UploadTask extends RecordOwner<UploadRecord> implements TransferRunner {
   private readonly progressEmitter = new Emitter<UploadProgress>();
-  private readonly recordEmitter = new Emitter<UploadRecord>();
   private readonly retryEmitter = new Emitter<UploadRetryEvent>();
   readonly onProgress: Event<UploadProgress> = this.progressEmitter.event;
-  readonly onRecord: Event<UploadRecord> = this.recordEmitter.event as Event<UploadRecord>;
   readonly onRetry: Event<UploadRetryEvent> = this.retryEmitter.event;
 
   private readonly clock: Clock;
@@ -120,27 +119,21 @@ export class UploadTask implements TransferRunner {
   private budget?: RetryBudget;
   private lastPersist = 0;
   private lastProgress = 0;
-  private persisting: Promise<void> = Promise.resolve();
   /** Bytes handed to the connection by the request under way, and where that request started. */
   private inFlight = { start: 0, sent: 0 };
 
-  constructor(private rec: UploadRecord, private readonly options: UploadOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
+  constructor(record: UploadRecord, private readonly options: UploadOptions) {
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    super(record, { store: options.store, clock, logger, tag: `[${record.id}]`, decorate: options.decorate });
+    this.clock = clock;
+    this.logger = logger;
     this.interim = options.interim ?? createInterimRequester();
-  }
-
-  get record(): UploadRecord {
-    return this.rec;
   }
 
   /** False once the upload is known to go through a plain PUT (the UI shows "cannot resume"). */
   get resumable(): boolean | undefined {
     return this.rec.resumable;
-  }
-
-  private get tag(): string {
-    return `[${this.rec.id}]`;
   }
 
   /**
@@ -243,14 +236,12 @@ export class UploadTask implements TransferRunner {
   private createHooks(): CreateHooks {
     return {
       onUploadUrl: (url) => {
-        this.rec = { ...this.rec, uploadUrl: url };
         // Saved at once: a crash during the creating request can then resume.
-        this.persistInBackground();
+        this.keeper.patchSoon({ uploadUrl: url });
       },
       onUpgrade: (protocol, url) => {
         this.uploader = createUploader(protocol, {}, this.rec.chunkSize);
-        this.rec = { ...this.rec, protocol, uploadUrl: url, resumable: true };
-        this.persistInBackground();
+        this.keeper.patchSoon({ protocol, uploadUrl: url, resumable: true });
       },
     };
   }
@@ -521,37 +512,8 @@ export class UploadTask implements TransferRunner {
     }
     if (!force && now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000)) {
       this.lastPersist = now;
-      this.persistInBackground();
+      this.keeper.saveSoon();
     }
-  }
-
-  private persistInBackground(): void {
-    this.persisting = this.persisting.then(() => this.save()).catch((error: unknown) => {
-      this.logger.warn(`${this.tag} could not save progress: ${String(error)}`);
-    });
-  }
-
-  private async settle(): Promise<void> {
-    await this.persisting;
-  }
-
-  /** Saves the current record now (renews the ownership lease while no bytes flow). */
-  checkpoint(): Promise<void> {
-    this.persistInBackground();
-    return this.persisting;
-  }
-
-  private async save(): Promise<void> {
-    const stamped = { ...this.rec, updatedAt: this.clock.now() };
-    this.rec = this.options.decorate ? this.options.decorate(stamped) : stamped;
-    await this.options.store.put(this.rec);
-    this.recordEmitter.fire(this.rec);
-  }
-
-  private async update(patch: Partial<UploadRecord>): Promise<void> {
-    await this.settle();
-    this.rec = { ...this.rec, ...patch };
-    await this.save();
   }
 }
 

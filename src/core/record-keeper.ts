@@ -1,0 +1,116 @@
+import type { Clock } from './clock';
+import { Emitter, type Event } from './events';
+import type { Logger } from './logger';
+import type { TransferRecord } from './record';
+import type { TransferStore } from './store';
+
+export interface RecordKeeperOptions<T extends TransferRecord> {
+  store: TransferStore;
+  clock: Clock;
+  logger: Logger;
+  /** Prefix of log lines, e.g. `[id]`. */
+  tag: string;
+  /** Applied on every save (the manager's ownership lease). */
+  decorate?: (record: T) => T;
+}
+
+/**
+ * Owns a running transfer's record: every change is saved through the store, one save at a time
+ * and in order; saves from the byte loop run in the background so they never hold up data.
+ */
+export class RecordKeeper<T extends TransferRecord> {
+  private current: T;
+  private persisting: Promise<void> = Promise.resolve();
+  private readonly emitter = new Emitter<T>();
+  /** Every saved version of the record. */
+  readonly onRecord: Event<T> = this.emitter.event;
+
+  constructor(record: T, private readonly options: RecordKeeperOptions<T>) {
+    // The owner mutates parts of the record while bytes flow: never the caller's copy.
+    this.current = structuredClone(record);
+  }
+
+  get record(): T {
+    return this.current;
+  }
+
+  /** Applies `patch` and waits until it is saved. */
+  async update(patch: Partial<T>): Promise<void> {
+    await this.settle();
+    this.current = { ...this.current, ...patch };
+    await this.save();
+  }
+
+  /** Applies `patch` now and saves it in the background. */
+  patchSoon(patch: Partial<T>): void {
+    this.current = { ...this.current, ...patch };
+    this.saveSoon();
+  }
+
+  /** Saves the current record in the background; at most one save is in flight. */
+  saveSoon(): void {
+    this.persisting = this.persisting.then(() => this.save()).catch((error: unknown) => {
+      this.options.logger.warn(`${this.options.tag} could not save progress: ${String(error)}`);
+    });
+  }
+
+  /** Waits for background saves. */
+  async settle(): Promise<void> {
+    await this.persisting;
+  }
+
+  /** Saves now, e.g. to renew the ownership lease while no bytes flow. */
+  checkpoint(): Promise<void> {
+    this.saveSoon();
+    return this.persisting;
+  }
+
+  private async save(): Promise<void> {
+    const stamped = { ...this.current, updatedAt: this.options.clock.now() };
+    this.current = this.options.decorate ? this.options.decorate(stamped) : stamped;
+    // Stores may keep what they are given: hand them a snapshot, not the live object.
+    await this.options.store.put(structuredClone(this.current));
+    this.emitter.fire(this.current);
+  }
+}
+
+/**
+ * Base of the runners: the record, its saves and the ownership lease live in one RecordKeeper,
+ * so downloads and uploads persist the same way.
+ */
+export abstract class RecordOwner<T extends TransferRecord> {
+  protected readonly keeper: RecordKeeper<T>;
+  /** Every saved change of the record (state, target, validators, periodic progress). */
+  readonly onRecord: Event<T>;
+
+  protected constructor(record: T, options: RecordKeeperOptions<T>) {
+    this.keeper = new RecordKeeper(record, options);
+    this.onRecord = this.keeper.onRecord;
+  }
+
+  get record(): T {
+    return this.keeper.record;
+  }
+
+  /** Saves the current record now (renews the ownership lease while no bytes flow). */
+  checkpoint(): Promise<void> {
+    return this.keeper.checkpoint();
+  }
+
+  /** The live record (parts of it change in place while bytes flow). */
+  protected get rec(): T {
+    return this.keeper.record;
+  }
+
+  protected get tag(): string {
+    return `[${this.keeper.record.id}]`;
+  }
+
+  protected settle(): Promise<void> {
+    return this.keeper.settle();
+  }
+
+  protected update(patch: Partial<T>): Promise<void> {
+    return this.keeper.update(patch);
+  }
+}
