@@ -142,7 +142,11 @@ describe('transfer manager', function () {
     const firstStore = new FreezableStore();
     const first = createManager({ ownerId: 'window-1', leaseMs: 1500, via: firstStore });
     await first.add(record('l'));
-    await waitFor(async () => ((await store.get('l')) as DownloadRecord | undefined)?.lease?.owner === 'window-1');
+    // The first window has saved its lease, its file name and some progress.
+    await waitFor(async () => {
+      const saved = (await store.get('l')) as DownloadRecord | undefined;
+      return saved?.lease?.owner === 'window-1' && saved.target !== undefined && saved.segments[0].done > 0;
+    });
 
     const second = createManager({ ownerId: 'window-2', leaseMs: 1500 });
     await second.restore({ autoResume: true });
