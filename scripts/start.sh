@@ -160,7 +160,7 @@ cs_dirs=(--config "$CONFIG" --user-data-dir "$UD" --extensions-dir "$EXT")
 VSIX=$START_DIR/resumable-transfers.vsix
 log "packaging the extension ($VSIX) ..."
 if ! XDG_CONFIG_HOME=$START_DIR/xdg-config XDG_DATA_HOME=$START_DIR/xdg-data \
-    node node_modules/@vscode/vsce/vsce package --no-dependencies -o "$VSIX" > "$START_DIR/vsce.log" 2>&1; then
+    node node_modules/@vscode/vsce/vsce package --no-dependencies --no-rewrite-relative-links -o "$VSIX" > "$START_DIR/vsce.log" 2>&1; then
   cat "$START_DIR/vsce.log" >&2
   die "vsce package failed"
 fi
