@@ -43,8 +43,8 @@ class Runtime implements vscode.Disposable {
   private http: NodeFetchHttpClient;
   private readonly disposables: vscode.Disposable[] = [];
   private contextTimer?: NodeJS.Timeout;
-  /** Hosts that asked us to slow down keep fewer connections for the rest of the session. */
-  private readonly connectionLimits = new HostConnectionLimits();
+  /** Hosts that asked us to slow down keep fewer connections, remembered across sessions. */
+  private readonly connectionLimits: HostConnectionLimits;
   readonly endpoints: UploadEndpoints;
   /** Identifies this window's extension host in ownership leases. */
   private readonly ownerId = `${vscode.env.sessionId}-${Math.random().toString(36).slice(2, 8)}`;
@@ -54,6 +54,10 @@ class Runtime implements vscode.Disposable {
     this.store = new GlobalStateTransferStore(context.globalState);
     this.hostHeaders = new HostHeaders(context.secrets);
     this.endpoints = new UploadEndpoints(context.globalState);
+    this.connectionLimits = HostConnectionLimits.fromJSON(context.globalState.get(StateKeys.hostLimits), (limits) => {
+      void context.globalState.update(StateKeys.hostLimits, limits);
+      this.log.info(`connection limits per host: ${JSON.stringify(limits)}`);
+    });
     this.proxy = this.createProxy();
     this.http = this.createHttp();
     const logger = channelLogger(this.log);

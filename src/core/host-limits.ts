@@ -23,13 +23,17 @@ export class HostConnectionLimits {
     return next;
   }
 
-  /** Takes over limits learned elsewhere; the lower limit wins. */
+  /** Takes over limits learned elsewhere (a worker thread, a saved copy); the lower limit wins. */
   merge(limits: Record<string, number>): void {
+    let changed = false;
     for (const [host, limit] of Object.entries(limits)) {
       if (!Number.isSafeInteger(limit) || limit < 1) continue;
       const known = this.limits.get(host);
-      this.limits.set(host, known === undefined ? limit : Math.min(known, limit));
+      if (known !== undefined && known <= limit) continue;
+      this.limits.set(host, limit);
+      changed = true;
     }
+    if (changed) this.onReduce?.(this.toJSON());
   }
 
   toJSON(): Record<string, number> {
@@ -37,9 +41,14 @@ export class HostConnectionLimits {
   }
 
   static fromJSON(value: unknown, onReduce?: (limits: Record<string, number>) => void): HostConnectionLimits {
-    const limits = new HostConnectionLimits(onReduce);
+    const limits = new HostConnectionLimits();
     if (typeof value === 'object' && value !== null) limits.merge(value as Record<string, number>);
-    return limits;
+    return new HostConnectionLimits(onReduce).adopt(limits);
+  }
+
+  private adopt(other: HostConnectionLimits): this {
+    for (const [host, limit] of other.limits) this.limits.set(host, limit);
+    return this;
   }
 }
 

@@ -50,6 +50,7 @@ export const Settings = {
 export const StateKeys = {
   transferPrefix: `${PREFIX}.v1.transfer.`,
   endpoints: `${PREFIX}.v1.uploadEndpoints`,
+  hostLimits: `${PREFIX}.v1.hostConnectionLimits`,
 } as const;
 
 export const SecretKeys = {

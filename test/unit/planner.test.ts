@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { HostConnectionLimits } from '../../src/core/host-limits';
 import { compactSegments, isComplete, pickWork, planSegments, remainingOf, splitAt } from '../../src/core/planner';
 import type { Segment } from '../../src/core/record';
 
@@ -64,5 +65,21 @@ describe('piece planner', () => {
     assert.deepEqual(merged, [{ start: 0, end: 20, done: 20 }, { start: 20, end: 30, done: 5 }, { start: 30, end: 40, done: 10 }]);
     assert.ok(isComplete(merged[0]));
     assert.equal(remainingOf(merged[1]), 5);
+  });
+});
+
+describe('per-host connection limits', () => {
+  it('halves on trouble, keeps the lower limit when merging, and reports every change', () => {
+    const reported: Record<string, number>[] = [];
+    const limits = HostConnectionLimits.fromJSON({ 'a:8080': 4, 'bad': 0 }, (all) => reported.push(all));
+    assert.equal(limits.limitFor('http://a:8080/x', 8), 4, 'a saved limit applies from the start');
+    assert.equal(limits.limitFor('http://b/x', 8), 8);
+    assert.equal(limits.reduce('http://b/x', 8), 4);
+    limits.merge({ 'b': 6, 'c': 2 });
+    assert.equal(limits.limitFor('http://b/x', 8), 4, 'the lower limit wins');
+    assert.equal(limits.limitFor('http://c/x', 8), 2);
+    limits.merge({ 'c': 2 });
+    assert.deepEqual(reported, [{ 'a:8080': 4, b: 4 }, { 'a:8080': 4, b: 4, c: 2 }], 'loading does not report; unchanged merges do not either');
+    assert.deepEqual(HostConnectionLimits.fromJSON(JSON.parse(JSON.stringify(limits))).toJSON(), { 'a:8080': 4, b: 4, c: 2 });
   });
 });
