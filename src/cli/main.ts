@@ -94,6 +94,16 @@ async function runToExit<T extends TransferRecord>(
   }
 }
 
+/** What both commands take from the command line the same way. */
+function taskOptions(command: GetCommand | PutCommand) {
+  return {
+    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
+    retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
+    stallTimeoutMs: command.stallTimeoutSeconds * 1000,
+    headers: () => command.headers,
+  };
+}
+
 async function get(command: GetCommand): Promise<number> {
   parseHttpUrl(command.url);
   const { targetDir, target, storePath, id } = await resolveOutput(command);
@@ -105,14 +115,7 @@ async function get(command: GetCommand): Promise<number> {
       : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
 
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 60_000 });
-  const task = new DownloadTask(record, {
-    http,
-    store,
-    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
-    retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
-    stallTimeoutMs: command.stallTimeoutSeconds * 1000,
-    headers: () => command.headers,
-  });
+  const task = new DownloadTask(record, { http, store, ...taskOptions(command) });
   try {
     return await runToExit(task, store, id, (done) => done.target ?? '');
   } finally {
@@ -140,14 +143,7 @@ async function put(command: PutCommand): Promise<number> {
 
   // No response timeout of the client's own: the upload watchdog times the wait after the body.
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 120_000 });
-  const task = new UploadTask(record, {
-    http,
-    store,
-    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
-    retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
-    stallTimeoutMs: command.stallTimeoutSeconds * 1000,
-    headers: () => command.headers,
-  });
+  const task = new UploadTask(record, { http, store, ...taskOptions(command) });
   try {
     return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url);
   } finally {

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { systemClock, type Clock } from './clock';
 import {
   AbortError,
   TransferError,
@@ -10,11 +9,8 @@ import {
   redactUrl,
   throwIfAborted,
 } from './errors';
-import { Emitter, type Event } from './events';
-import { RecordOwner } from './record-keeper';
 import { chooseFilename, nextFreeName, resolveInside } from './filename';
 import { networkError, type HttpClient, type HttpResponse } from './http';
-import { silentLogger, type Logger } from './logger';
 import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
 import { PositionalWriter } from './positional-writer';
 import {
@@ -26,31 +22,21 @@ import {
   sameRepresentation,
 } from './range';
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from './record';
-import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from './retry';
-import { SpeedMeter, etaSeconds } from './speed';
+import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from './retry';
 import { HostConnectionLimits } from './host-limits';
 import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
 import { RestartNeeded, SegmentationRefused } from './restart';
 import type { TransferProgress, TransferRunner } from './runner';
+import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from './runner-base';
 import { fetchSegments, type FlowingBody, type SegmentHost } from './segmented';
 import { StallWatch } from './stall';
-import type { TransferStore } from './store';
 
 export type DownloadProgress = TransferProgress;
 
-export interface DownloadRetryEvent {
-  id: string;
-  attempt: number;
-  delayMs: number;
-  error: TransferError;
-}
+export type DownloadRetryEvent = TransferRetryEvent;
 
-export interface DownloadOptions {
+export interface DownloadOptions extends RunnerBaseOptions<DownloadRecord> {
   http: HttpClient;
-  store: TransferStore;
-  clock?: Clock;
-  random?: () => number;
-  logger?: Logger;
   retry?: RetryPolicy;
   /** No bytes for this long aborts the connection and resumes (default 30 s). */
   stallTimeoutMs?: number;
@@ -61,14 +47,10 @@ export interface DownloadOptions {
    * trusted on resume, so on a fast link this bounds what a kill can cost, not just the time.
    */
   persistEveryBytes?: number;
-  /** How often progress events fire at most (default 250 ms). */
-  progressIntervalMs?: number;
   /** Extra request headers (credentials); asked for on every attempt, never persisted. */
   headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
   /** Bytes re-fetched and compared before appending when there is no strong validator. */
   overlapBytes?: number;
-  /** Applied to the record on every save (the manager uses it to renew its ownership lease). */
-  decorate?: (record: DownloadRecord) => DownloadRecord;
   /** Shared per-host connection limits (hosts that asked us to slow down get fewer). */
   connectionLimits?: HostConnectionLimits;
   /** No segment is split below this size (default 1 MiB). */
@@ -86,20 +68,9 @@ const MAX_RESTARTS = 3;
  * one, exact `Content-Range` checks, restart on 200, length/checksum checks, fsync and an atomic
  * rename that never overwrites an existing file.
  */
-export class DownloadTask extends RecordOwner<DownloadRecord> implements TransferRunner {
-  private readonly progressEmitter = new Emitter<DownloadProgress>();
-  private readonly retryEmitter = new Emitter<DownloadRetryEvent>();
-  /** Throttled progress (bytes whose write completed, speed, ETA). */
-  readonly onProgress: Event<DownloadProgress> = this.progressEmitter.event;
-  /** Every saved change of the record (state, target, validators, periodic progress). */
-  readonly onRetry: Event<DownloadRetryEvent> = this.retryEmitter.event;
-
-  private readonly clock: Clock;
-  private readonly logger: Logger;
-  private readonly speed = new SpeedMeter();
+export class DownloadTask extends RunnerBase<DownloadRecord> implements TransferRunner {
   private lastPersist = 0;
   private lastPersistBytes = 0;
-  private lastProgress = 0;
   /** The most bytes ever saved in this run: only bytes beyond it are progress. */
   private highWater = 0;
   /** Set when the server does not serve ranges well enough: one connection from then on. */
@@ -109,11 +80,7 @@ export class DownloadTask extends RecordOwner<DownloadRecord> implements Transfe
   private readonly connectionLimits: HostConnectionLimits;
 
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
-    const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? silentLogger;
-    super(record, { store: options.store, clock, logger, tag: `[${record.id}]`, decorate: options.decorate });
-    this.clock = clock;
-    this.logger = logger;
+    super(record, options);
     this.connectionLimits = options.connectionLimits ?? new HostConnectionLimits();
   }
 
@@ -170,16 +137,7 @@ export class DownloadTask extends RecordOwner<DownloadRecord> implements Transfe
             }),
           );
         }
-        const retryAfterMs = parseRetryAfter(error.retryAfter, this.clock.now());
-        const delayMs = retryDelay(attempt, this.options.retry ?? DEFAULT_RETRY_POLICY, this.options.random ?? Math.random, retryAfterMs);
-        this.logger.warn(`${this.tag} ${error.code}: ${error.message}; retry ${attempt} in ${Math.round(delayMs)} ms`);
-        this.retryEmitter.fire({ id: this.rec.id, attempt, delayMs, error });
-        await this.update({ lastError: error.toJSON() });
-        try {
-          await this.clock.sleep(delayMs, signal);
-        } catch {
-          // Aborted while waiting: the next loop turn reports it.
-        }
+        await this.waitToRetry(error, attempt, this.options.retry ?? DEFAULT_RETRY_POLICY, signal);
       }
     }
   }
@@ -197,13 +155,6 @@ export class DownloadTask extends RecordOwner<DownloadRecord> implements Transfe
     if (signal.aborted) return new AbortError(abortReasonOf(signal));
     if (caught instanceof TransferError) return caught;
     return networkError(caught, this.rec.url, signal);
-  }
-
-  private async fail(error: TransferError): Promise<never> {
-    await this.settle();
-    await this.update({ state: 'failed', lastError: error.toJSON() });
-    this.logger.error(`${this.tag} failed: ${error.code}: ${error.message}`);
-    throw error;
   }
 
   /** One request and its body. Returns when the file is complete and in place. */
@@ -465,19 +416,7 @@ export class DownloadTask extends RecordOwner<DownloadRecord> implements Transfe
   private tick(force = false): void {
     const now = this.clock.now();
     const bytes = downloadedBytes(this.rec);
-    this.speed.add(now, bytes);
-    if (force || now - this.lastProgress >= (this.options.progressIntervalMs ?? 250)) {
-      this.lastProgress = now;
-      const bytesPerSecond = this.speed.bytesPerSecond(now);
-      const length = this.rec.length;
-      this.progressEmitter.fire({
-        id: this.rec.id,
-        bytes,
-        length,
-        bytesPerSecond,
-        etaSeconds: etaSeconds(length === undefined ? undefined : length - bytes, bytesPerSecond),
-      });
-    }
+    this.reportProgress(bytes, this.rec.length, force);
     if (bytes < this.lastPersistBytes) this.lastPersistBytes = bytes;
     const due =
       now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000) ||
@@ -510,7 +449,7 @@ export class DownloadTask extends RecordOwner<DownloadRecord> implements Transfe
       const handle = await openPartFile(partPathFor(this.rec.target), 0);
       await handle.close();
     }
-    this.speed.reset();
+    this.resetSpeed();
     await this.update({
       restartReason: reason,
       length: undefined,

@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants, createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './nginx';
+import { findExecutable } from './binaries';
 
 export interface ApacheLogEntry {
   method: string;
@@ -37,22 +38,8 @@ export interface ApacheServer {
 const TEMPLATE = path.resolve(__dirname, '..', 'servers', 'apache-dav.conf.template');
 const MODULE_DIRS = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/libexec/apache2'];
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function findApache(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'apache2');
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
+  return findExecutable('apache2');
 }
 
 function findModules(): string | undefined {

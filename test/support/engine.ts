@@ -8,8 +8,8 @@ import {
   newDownloadRecord,
   type DownloadOptions,
   type DownloadRecord,
-  type Logger,
 } from '../../src/core';
+import { recordingLogger } from './logs';
 
 /** Fast retries so fault tests take milliseconds, not the production backoff. */
 export const FAST_RETRY = { retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 };
@@ -28,13 +28,7 @@ export async function createHarness(): Promise<Harness> {
   const store = new MemoryTransferStore();
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 5_000, responseTimeoutMs: 10_000 });
   const logs: string[] = [];
-  const logger: Logger = {
-    trace: () => undefined,
-    debug: (m) => logs.push(`debug ${m}`),
-    info: (m) => logs.push(`info ${m}`),
-    warn: (m) => logs.push(`warn ${m}`),
-    error: (m) => logs.push(`error ${m}`),
-  };
+  const logger = recordingLogger(logs);
   let counter = 0;
   return {
     dir,

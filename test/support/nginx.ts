@@ -7,13 +7,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SeededRandomStream } from './fault-server';
 import { freePort } from './ports';
+import { findExecutable } from './binaries';
 
 export interface AccessLogEntry {
   method: string;
@@ -45,25 +45,10 @@ export interface NginxServer {
 }
 
 const TEMPLATE = path.resolve(__dirname, '..', 'servers', 'nginx.conf.template');
-const FALLBACK_BINARIES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'];
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Absolute path of the nginx binary, or undefined. */
 export function findNginx(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'nginx');
-    if (isExecutable(candidate)) return candidate;
-  }
-  return FALLBACK_BINARIES.find((f) => isExecutable(f));
+  return findExecutable('nginx', ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']);
 }
 
 /** nginx binary on PATH (or in /usr/sbin). */

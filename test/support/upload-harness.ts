@@ -8,12 +8,12 @@ import {
   NodeFetchHttpClient,
   UploadTask,
   createUploadRecord,
-  type Logger,
   type UploadOptions,
   type UploadProtocolChoice,
   type UploadRecord,
 } from '../../src/core';
 import { FAST_RETRY } from './engine';
+import { recordingLogger } from './logs';
 
 export interface UploadHarness {
   dir: string;
@@ -37,13 +37,7 @@ export async function createUploadHarness(): Promise<UploadHarness> {
   const store = new MemoryTransferStore();
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 5_000, responseTimeoutMs: 20_000 });
   const logs: string[] = [];
-  const logger: Logger = {
-    trace: () => undefined,
-    debug: (m) => logs.push(`debug ${m}`),
-    info: (m) => logs.push(`info ${m}`),
-    warn: (m) => logs.push(`warn ${m}`),
-    error: (m) => logs.push(`error ${m}`),
-  };
+  const logger = recordingLogger(logs);
   let counter = 0;
   return {
     dir,

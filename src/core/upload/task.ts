@@ -2,17 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
-import { systemClock, type Clock } from '../clock';
-import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted } from '../errors';
-import { Emitter, type Event } from '../events';
+import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted, type TransferErrorCode } from '../errors';
 import { networkError, type HttpClient, type HttpResponse } from '../http';
-import { silentLogger, type Logger } from '../logger';
 import type { UploadFingerprint, UploadRecord } from '../record';
-import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, parseRetryAfter, retryDelay, type RetryPolicy } from '../retry';
-import { RecordOwner } from '../record-keeper';
+import { RestartNeeded } from '../restart';
+import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../retry';
 import type { TransferProgress, TransferRunner } from '../runner';
-import { SpeedMeter, etaSeconds } from '../speed';
-import type { TransferStore } from '../store';
+import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../runner-base';
 import { detectEndpoint, probeHeaders, classifyEndpoint, type EndpointCapabilities } from './detect';
 import { fingerprintChange, fingerprintFile } from './fingerprint';
 import { IetfUploader } from './ietf';
@@ -34,21 +30,12 @@ import { TusUploader } from './tus';
 
 export type UploadProgress = TransferProgress;
 
-export interface UploadRetryEvent {
-  id: string;
-  attempt: number;
-  delayMs: number;
-  error: TransferError;
-}
+export type UploadRetryEvent = TransferRetryEvent;
 
-export interface UploadOptions {
+export interface UploadOptions extends RunnerBaseOptions<UploadRecord> {
   http: HttpClient;
-  store: TransferStore;
   /** Requests whose 1xx responses matter (IETF creation, plain PUT); default: node:http. */
   interim?: InterimRequester;
-  clock?: Clock;
-  random?: () => number;
-  logger?: Logger;
   retry?: RetryPolicy;
   /** No body bytes accepted for this long aborts the request and resumes (default 30 s). */
   stallTimeoutMs?: number;
@@ -56,23 +43,12 @@ export interface UploadOptions {
   responseTimeoutMs?: number;
   /** How often the record is saved while bytes flow (default 1 s). */
   persistIntervalMs?: number;
-  /** How often progress events fire at most (default 250 ms). */
-  progressIntervalMs?: number;
   /** Extra request headers (credentials); asked for on every request, never persisted. */
   headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
-  /** Applied to the record on every save (the manager renews its ownership lease with it). */
-  decorate?: (record: UploadRecord) => UploadRecord;
   /** Refuse endpoints that can only take a plain PUT (ERR_UPLOAD_NOT_RESUMABLE). Default: use it. */
   requireResumable?: boolean;
   /** A local file that changed since the upload began: start over (default) or fail with ERR_FILE_CHANGED. */
   onFileChanged?: 'restart' | 'fail';
-}
-
-/** Thrown inside an attempt when the upload must start over from byte 0. */
-class RestartNeeded extends Error {
-  constructor(readonly reason: string, readonly code: 'ERR_FILE_CHANGED' | 'ERR_UPLOAD_GONE') {
-    super(reason);
-  }
 }
 
 /** Restarts from byte 0 within one run before we give up. */
@@ -105,29 +81,16 @@ export function createUploader(protocol: UploadProtocol, capabilities: Partial<E
  * request under way (a single PATCH may carry gigabytes; the bar must move). The saved `offset` is
  * only ever what the server confirmed.
  */
-export class UploadTask extends RecordOwner<UploadRecord> implements TransferRunner {
-  private readonly progressEmitter = new Emitter<UploadProgress>();
-  private readonly retryEmitter = new Emitter<UploadRetryEvent>();
-  readonly onProgress: Event<UploadProgress> = this.progressEmitter.event;
-  readonly onRetry: Event<UploadRetryEvent> = this.retryEmitter.event;
-
-  private readonly clock: Clock;
-  private readonly logger: Logger;
+export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunner {
   private readonly interim: InterimRequester;
-  private readonly speed = new SpeedMeter();
   private uploader?: ProtocolUploader;
   private budget?: RetryBudget;
   private lastPersist = 0;
-  private lastProgress = 0;
   /** Bytes handed to the connection by the request under way, and where that request started. */
   private inFlight = { start: 0, sent: 0 };
 
   constructor(record: UploadRecord, private readonly options: UploadOptions) {
-    const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? silentLogger;
-    super(record, { store: options.store, clock, logger, tag: `[${record.id}]`, decorate: options.decorate });
-    this.clock = clock;
-    this.logger = logger;
+    super(record, options);
     this.interim = options.interim ?? createInterimRequester();
   }
 
@@ -156,11 +119,12 @@ export class UploadTask extends RecordOwner<UploadRecord> implements TransferRun
         const error = this.classify(caught, signal);
         if (error instanceof RestartNeeded) {
           restarts += 1;
+          const code = error.code ?? 'ERR_UPLOAD_GONE';
           if (restarts > MAX_RESTARTS) {
-            return this.fail(new TransferError(error.code, `gave up after ${MAX_RESTARTS} restarts: ${error.reason}`));
+            return this.fail(new TransferError(code, `gave up after ${MAX_RESTARTS} restarts: ${error.reason}`));
           }
           try {
-            await this.restartFromZero(error.reason, error.code, signal);
+            await this.restartFromZero(error.reason, code, signal);
           } catch (failure) {
             // E.g. the file vanished: report it like any other failure, the record stays.
             const reported = this.classify(failure, signal);
@@ -183,15 +147,7 @@ export class UploadTask extends RecordOwner<UploadRecord> implements TransferRun
             }),
           );
         }
-        const delayMs = retryDelay(attempt, policy, this.options.random ?? Math.random, parseRetryAfter(error.retryAfter, this.clock.now()));
-        this.logger.warn(`${this.tag} ${error.code}: ${error.message}; retry ${attempt} in ${Math.round(delayMs)} ms`);
-        this.retryEmitter.fire({ id: this.rec.id, attempt, delayMs, error });
-        await this.update({ lastError: error.toJSON() });
-        try {
-          await this.clock.sleep(delayMs, signal);
-        } catch {
-          // Aborted while waiting: the next loop turn reports it.
-        }
+        await this.waitToRetry(error, attempt, policy, signal);
       }
     }
   }
@@ -313,11 +269,11 @@ export class UploadTask extends RecordOwner<UploadRecord> implements TransferRun
     throw new RestartNeeded(change, 'ERR_FILE_CHANGED');
   }
 
-  private async restartFromZero(reason: string, code: 'ERR_FILE_CHANGED' | 'ERR_UPLOAD_GONE', signal: AbortSignal): Promise<void> {
+  private async restartFromZero(reason: string, code: TransferErrorCode, signal: AbortSignal): Promise<void> {
     this.logger.warn(`${this.tag} restarting the upload from byte 0: ${reason}`);
     if (code === 'ERR_FILE_CHANGED') await this.terminateQuietly(signal);
     const fingerprint = await fingerprintFile(this.rec.source);
-    this.speed.reset();
+    this.resetSpeed();
     await this.update({
       uploadUrl: undefined,
       offset: 0,
@@ -363,13 +319,6 @@ export class UploadTask extends RecordOwner<UploadRecord> implements TransferRun
       await this.update({ state: 'paused' });
     }
     this.logger.info(`${this.tag} stopped (${error.reason}) at ${this.rec.offset} bytes`);
-    throw error;
-  }
-
-  private async fail(error: TransferError): Promise<never> {
-    await this.settle();
-    await this.update({ state: 'failed', lastError: error.toJSON() });
-    this.logger.error(`${this.tag} failed: ${error.code}: ${error.message}`);
     throw error;
   }
 
@@ -498,18 +447,7 @@ export class UploadTask extends RecordOwner<UploadRecord> implements TransferRun
   private tick(force = false): void {
     const now = this.clock.now();
     const bytes = Math.min(this.size, Math.max(this.rec.offset, this.inFlight.start + this.inFlight.sent));
-    this.speed.add(now, bytes);
-    if (force || now - this.lastProgress >= (this.options.progressIntervalMs ?? 250)) {
-      this.lastProgress = now;
-      const bytesPerSecond = this.speed.bytesPerSecond(now);
-      this.progressEmitter.fire({
-        id: this.rec.id,
-        bytes,
-        length: this.size,
-        bytesPerSecond,
-        etaSeconds: etaSeconds(this.size - bytes, bytesPerSecond),
-      });
-    }
+    this.reportProgress(bytes, this.size, force);
     if (!force && now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000)) {
       this.lastPersist = now;
       this.keeper.saveSoon();

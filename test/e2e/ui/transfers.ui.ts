@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   clickRowAction,
   closeNotificationCenter,
@@ -17,11 +17,11 @@ import {
   reloadWindow,
   runCommand,
   screenshot,
-  showViewContainer,
   statusBarText,
   waitFor,
 } from '../harness/ui';
 import type { E2eServers, LoggedRequest, ServedFile } from '../support/servers';
+import { GLOBAL_STATE_FLUSH_MS, STATUS_ITEM, assert, isRunningRow, percentOf, transferRow, waitForRow } from './transfers-view';
 
 export interface UiContext {
   page: Page;
@@ -41,17 +41,9 @@ export interface UiTest {
 }
 
 const MiB = 1024 * 1024;
-const CONTAINER = 'resumableTransfers';
-const ACTIVITY_TITLE = 'Transfers';
 const DOWNLOAD_COMMAND = 'Transfers: Download URL…';
 const URL_PLACEHOLDER = 'https://example.com/';
-const STATUS_ITEM = 'resumable-transfers.resumable-transfers.resumableTransfers.status';
 /** globalState is written to the browser's storage lazily: documented wait before a reload (see the e2e recipe). */
-const GLOBAL_STATE_FLUSH_MS = 1500;
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
 
 function sha256File(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -65,42 +57,13 @@ function sizeOf(file: string): number {
   }
 }
 
-/** The row of a transfer in the Transfers view (aria-label = file name + description). */
-function row(page: Page, name: string): Locator {
-  return page.locator(`[id="workbench.view.extension.${CONTAINER}"] .monaco-list-row[aria-label^="${name} "]`).first();
-}
 
-/** Opens the Transfers view if needed and waits until the row's aria-label matches. Returns that label. */
-async function waitForRow(page: Page, name: string, test: (label: string) => boolean, what: string, timeoutMs = 30000): Promise<string> {
-  let last = '(no row)';
-  try {
-    return await waitFor(async () => {
-      await showViewContainer(page, CONTAINER, { activityTitle: ACTIVITY_TITLE, timeoutMs });
-      const r = row(page, name);
-      if (!(await r.count())) {
-        last = '(no row)';
-        return undefined;
-      }
-      last = ((await r.getAttribute('aria-label', { timeout: 1000 })) ?? '').trim();
-      return test(last) ? last : undefined;
-    }, `row ${name}: ${what}`, timeoutMs, 200);
-  } catch (error) {
-    throw new Error(`${String(error instanceof Error ? error.message : error)}; last row label: ${last}`, { cause: error });
-  }
-}
-
+/** aria-labels of the Transfers view's title actions (e.g. "Pause All", "Resume All"). */
 async function startDownloadFromPalette(page: Page, url: string): Promise<void> {
   await runCommand(page, DOWNLOAD_COMMAND, { timeoutMs: 60000 });
   await fillInput(page, url, { placeholder: URL_PLACEHOLDER });
 }
 
-const percentOf = (label: string): number | undefined => {
-  const m = /(\d+)%/.exec(label);
-  return m ? Number(m[1]) : undefined;
-};
-const isRunningRow = (label: string): boolean => percentOf(label) !== undefined && /\bleft\b|\/s\b/.test(label) && !/Paused|Failed|Completed/.test(label);
-
-/** aria-labels of the Transfers view's title actions (e.g. "Pause All", "Resume All"). */
 async function titleActions(page: Page): Promise<string[]> {
   return page.locator('.part.sidebar .title-actions .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
 }
@@ -155,7 +118,7 @@ export function uiTests(): UiTest[] {
       async run(ctx) {
         const { page, servers, workspace } = ctx;
         assert(first, 'first download defined');
-        await clickRowAction(row(page, 'first.bin'), 'Pause');
+        await clickRowAction(transferRow(page, 'first.bin'), 'Pause');
         const paused = await waitForRow(page, 'first.bin', (l) => /Paused/.test(l), 'paused');
         ctx.log(`row: "${paused}"`);
         const actions = await waitFor(async () => {
@@ -178,7 +141,7 @@ export function uiTests(): UiTest[] {
           'a paused transfer does not start by itself after the reload');
         assert(sizeOf(path.join(workspace, 'first.bin.part')) === partSize, '.part file unchanged by the reload');
 
-        await clickRowAction(row(page, 'first.bin'), 'Resume');
+        await clickRowAction(transferRow(page, 'first.bin'), 'Resume');
         const done = await waitForRow(page, 'first.bin', (l) => /Completed/.test(l), 'completed', 60000);
         ctx.log(`row: "${done}"`);
         checkFile(ctx, first, 'first.bin');

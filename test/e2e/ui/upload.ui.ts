@@ -12,9 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { generateFile } from '../../support/nginx';
-import { fillInput, reloadWindow, runCommand, screenshot, showViewContainer, statusBarText, waitFor } from '../harness/ui';
+import { fillInput, reloadWindow, runCommand, screenshot, statusBarText, waitFor } from '../harness/ui';
 import type { E2eTusServer, TusLoggedRequest } from '../support/servers';
 import type { UiContext, UiTest } from './transfers.ui';
+import { GLOBAL_STATE_FLUSH_MS, STATUS_ITEM, assert, isRunningRow, percentOf, waitForRow } from './transfers-view';
 
 const MiB = 1024 * 1024;
 /** 56 MiB at 5 MiB/s: about 11 s of sending, plus the reload in the middle. */
@@ -24,9 +25,6 @@ const FILE_NAME = 'upload-56MiB.bin';
 /** Client → tus server rate of the throttle proxy. */
 export const UPLOAD_RATE_BYTES_PER_SEC = 5 * MiB;
 
-const CONTAINER = 'resumableTransfers';
-const ACTIVITY_TITLE = 'Transfers';
-const STATUS_ITEM = 'resumable-transfers.resumable-transfers.resumableTransfers.status';
 /** Titles and placeholders of the upload prompts (src/vscode/upload.ts, package.nls.json). */
 const MENU_ENTRY = 'Upload to…';
 const NEW_ENDPOINT = 'New endpoint…';
@@ -35,13 +33,8 @@ const PROTOCOL_PLACEHOLDER = 'Detect automatically unless';
 const PROTOCOL_AUTO = 'Detect automatically';
 const HEADER_PLACEHOLDER = 'Authorization: Bearer';
 /** globalState is written to the browser's storage lazily: documented wait before a reload (see the e2e README). */
-const GLOBAL_STATE_FLUSH_MS = 1500;
 
 const QUICK_INPUT = '.quick-input-widget';
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
 
 async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -49,35 +42,6 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The row of a transfer in the Transfers view (aria-label = file name + description). */
-function transferRow(page: Page, name: string): Locator {
-  return page.locator(`[id="workbench.view.extension.${CONTAINER}"] .monaco-list-row[aria-label^="${name} "]`).first();
-}
-
-/** Opens the Transfers view if needed and waits until the row's aria-label passes `test`. Returns that label. */
-async function waitForRow(page: Page, name: string, test: (label: string) => boolean, what: string, timeoutMs = 30000): Promise<string> {
-  let last = '(no row)';
-  try {
-    return await waitFor(async () => {
-      await showViewContainer(page, CONTAINER, { activityTitle: ACTIVITY_TITLE, timeoutMs });
-      const r = transferRow(page, name);
-      if (!(await r.count())) {
-        last = '(no row)';
-        return undefined;
-      }
-      last = ((await r.getAttribute('aria-label', { timeout: 1000 })) ?? '').trim();
-      return test(last) ? last : undefined;
-    }, `row ${name}: ${what}`, timeoutMs, 200);
-  } catch (error) {
-    throw new Error(`${String(error instanceof Error ? error.message : error)}; last row label: ${last}`, { cause: error });
-  }
-}
-
-const percentOf = (label: string): number | undefined => {
-  const m = /(\d+)%/.exec(label);
-  return m ? Number(m[1]) : undefined;
-};
-const isRunningRow = (label: string): boolean => percentOf(label) !== undefined && /\bleft\b|\/s\b/.test(label) && !/Paused|Failed|Completed/.test(label);
 
 /**
  * Shows the Explorer (its activity-bar icon) and returns the row of a file in it. A file created just
