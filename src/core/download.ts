@@ -8,6 +8,7 @@ import {
   fromFileSystemError,
   redactUrl,
   throwIfAborted,
+  type TransferErrorCode,
 } from './errors';
 import { chooseFilename, nextFreeName, resolveInside } from './filename';
 import { networkError, type HttpClient, type HttpResponse } from './http';
@@ -106,7 +107,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
           this.segmentationRefused = true;
           this.logger.warn(`${this.tag} using one connection: ${error.reason}`);
           if (restarts > MAX_RESTARTS) return this.fail(new TransferError('ERR_RANGE_MISMATCH', error.reason));
-          if (!chooseIfRange(this.rec)) await this.restartFromZero(error.reason);
+          if (!chooseIfRange(this.rec)) await this.restartFromZero(error.reason, 'ERR_RANGE_MISMATCH');
           continue;
         }
         if (error instanceof RestartNeeded) {
@@ -114,7 +115,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
           if (restarts > MAX_RESTARTS) {
             return this.fail(new TransferError('ERR_CONTENT_CHANGED', `the file kept changing on the server (${error.reason})`));
           }
-          await this.restartFromZero(error.reason);
+          await this.restartFromZero(error.reason, error.code ?? 'ERR_CONTENT_CHANGED');
           continue;
         }
         if (error instanceof AbortError) {
@@ -214,12 +215,13 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     if (offset > 0 && status === 416) {
       const total = parseUnsatisfiedRange(headers.get('content-range'));
       if (total !== undefined && total === this.rec.length && offset >= total) return;
-      throw new RestartNeeded(`server answered 416 (length ${total ?? 'unknown'}) for bytes from ${offset}`);
+      throw new RestartNeeded(`server answered 416 (length ${total ?? 'unknown'}) for bytes from ${offset}`, 'ERR_RANGE_MISMATCH');
     }
     if (status === 200) {
       if (offset > 0) {
-        const why = sameRepresentation(this.rec, fresh) === false ? 'the file changed on the server' : 'the server ignored the range request';
-        await this.restartFromZero(`${why} (200 instead of 206)`);
+        const changed = sameRepresentation(this.rec, fresh) === false;
+        const why = changed ? 'the file changed on the server' : 'the server ignored the range request';
+        await this.restartFromZero(`${why} (200 instead of 206)`, changed ? 'ERR_CONTENT_CHANGED' : 'ERR_RANGE_MISMATCH');
       }
       await this.adopt(response);
       if (this.connectionsToUse() > 1) {
@@ -234,19 +236,19 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       const requestStart = offset - overlap;
       const known = this.rec.length;
       if (!range || range.start !== requestStart || range.total === undefined || range.end !== range.total - 1 || (known !== undefined && range.total !== known)) {
-        throw new RestartNeeded(`unexpected Content-Range "${headers.get('content-range') ?? ''}" for bytes from ${requestStart}`);
+        throw new RestartNeeded(`unexpected Content-Range "${headers.get('content-range') ?? ''}" for bytes from ${requestStart}`, 'ERR_RANGE_MISMATCH');
       }
       const announced = parseContentLength(headers.get('content-length'));
       if (announced !== undefined && announced !== range.end - range.start + 1) {
-        throw new RestartNeeded(`Content-Length ${announced} does not match Content-Range`);
+        throw new RestartNeeded(`Content-Length ${announced} does not match Content-Range`, 'ERR_RANGE_MISMATCH');
       }
-      if (sameRepresentation(this.rec, fresh) === false) throw new RestartNeeded('the file changed on the server (validators differ)');
+      if (sameRepresentation(this.rec, fresh) === false) throw new RestartNeeded('the file changed on the server (validators differ)', 'ERR_CONTENT_CHANGED');
       if (known === undefined) await this.update({ length: range.total, segments: [{ start: 0, end: range.total, done: offset }] });
       await this.receive(response.body, offset, overlap, connection, signal);
       return;
     }
     if (status === 206) {
-      throw new RestartNeeded('206 to a request without Range');
+      throw new RestartNeeded('206 to a request without Range', 'ERR_RANGE_MISMATCH');
     }
     throw new TransferError('ERR_HTTP_STATUS', `server answered ${status} for ${redactUrl(this.rec.url)}`, {
       status,
@@ -373,7 +375,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         if (verify) {
           const take = Math.min(chunk.length, verify.length - verified);
           if (!chunk.subarray(0, take).equals(verify.subarray(verified, verified + take))) {
-            throw new RestartNeeded('the file changed on the server (overlap check failed)');
+            throw new RestartNeeded('the file changed on the server (overlap check failed)', 'ERR_CONTENT_CHANGED');
           }
           verified += take;
           chunk = chunk.subarray(take);
@@ -443,7 +445,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     return reconciled.segments[0].done;
   }
 
-  private async restartFromZero(reason: string): Promise<void> {
+  private async restartFromZero(reason: string, code: TransferErrorCode): Promise<void> {
     this.logger.warn(`${this.tag} restarting from byte 0: ${reason}`);
     if (this.rec.target) {
       const handle = await openPartFile(partPathFor(this.rec.target), 0);
@@ -452,6 +454,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     this.resetSpeed();
     await this.update({
       restartReason: reason,
+      restartCode: code,
       length: undefined,
       etag: undefined,
       lastModified: undefined,

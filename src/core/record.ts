@@ -36,8 +36,10 @@ interface RecordBase {
   createdAt: number;
   updatedAt: number;
   lastError?: RecordedError;
-  /** Why the transfer last started over from byte 0 (shown to the user). */
+  /** Why the transfer last started over from byte 0 (English, for the log). */
   restartReason?: string;
+  /** Stable code for `restartReason` (e.g. ERR_CONTENT_CHANGED, ERR_FILE_CHANGED) so a UI can localize it. */
+  restartCode?: string;
   lease?: OwnerLease;
 }
 
@@ -90,8 +92,6 @@ export interface UploadRecord extends RecordBase {
   chunkSize?: number;
   /** False when the endpoint can only take the whole file in one request (plain PUT). */
   resumable?: boolean;
-  /** Stable code for `restartReason` (e.g. ERR_FILE_CHANGED, ERR_UPLOAD_GONE) so a UI can localize it. */
-  restartCode?: string;
 }
 
 export type TransferRecord = DownloadRecord | UploadRecord;
@@ -161,6 +161,7 @@ function checkBase(value: Record<string, unknown>): string | undefined {
   if (value.lease !== undefined && !(isObject(value.lease) && isString(value.lease.owner) && isCount(value.lease.expiresAt))) {
     return 'lease malformed';
   }
+  if (!isOptional(value.restartReason, isString) || !isOptional(value.restartCode, isString)) return 'restart reason malformed';
   return checkHttpUrl(value.url);
 }
 
@@ -187,7 +188,7 @@ function checkUpload(value: Record<string, unknown>): string | undefined {
   if (!isOptional(value.protocol, isString) || !isOptional(value.expiresAt, isCount) || !isOptional(value.chunkSize, isCount)) {
     return 'upload fields malformed';
   }
-  if (!isOptional(value.resumable, isBoolean) || !isOptional(value.restartReason, isString) || !isOptional(value.restartCode, isString)) {
+  if (!isOptional(value.resumable, isBoolean)) {
     return 'upload flags malformed';
   }
   return undefined;

@@ -124,12 +124,12 @@ async function fetchOne(
       const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
       if (response.status === 200) {
         response.discard();
-        if (sameRepresentation(record, fresh) === false) throw new RestartNeeded('the file changed on the server (200 to a segment request)');
+        if (sameRepresentation(record, fresh) === false) throw new RestartNeeded('the file changed on the server (200 to a segment request)', 'ERR_CONTENT_CHANGED');
         throw new SegmentationRefused('the server answered a segment request with the whole file');
       }
       if (response.status !== 206) {
         response.discard();
-        if (response.status === 416) throw new RestartNeeded('server answered 416 to a segment request');
+        if (response.status === 416) throw new RestartNeeded('server answered 416 to a segment request', 'ERR_RANGE_MISMATCH');
         throw new TransferError('ERR_HTTP_STATUS', `server answered ${response.status} for ${redactUrl(record.url)}`, {
           status: response.status,
           retryAfter: response.headers.get('retry-after') ?? undefined,
@@ -143,7 +143,7 @@ async function fetchOne(
       }
       if (sameRepresentation(record, fresh) === false) {
         response.discard();
-        throw new RestartNeeded('the file changed on the server (validators differ between connections)');
+        throw new RestartNeeded('the file changed on the server (validators differ between connections)', 'ERR_CONTENT_CHANGED');
       }
     }
     await receiveSegment(host, handle, segment, body, connection, signal);

@@ -1,6 +1,22 @@
 import * as vscode from 'vscode';
 import type { RecordedError, TransferErrorCode } from '../core';
 
+/** Why a transfer started over from byte 0, for the user (the English reason stays in the log). */
+export function localizeRestart(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ERR_CONTENT_CHANGED':
+      return vscode.l10n.t('The file changed on the server, so the download started again from the beginning.');
+    case 'ERR_RANGE_MISMATCH':
+      return vscode.l10n.t('The server did not send the requested part of the file, so the download started again from the beginning.');
+    case 'ERR_FILE_CHANGED':
+      return vscode.l10n.t('The local file changed, so the upload started again from the beginning.');
+    case 'ERR_UPLOAD_GONE':
+      return vscode.l10n.t('The server no longer had the upload, so it started again from the beginning.');
+    default:
+      return code === undefined ? undefined : vscode.l10n.t('The transfer started again from the beginning.');
+  }
+}
+
 /**
  * A localized sentence for every engine error code. The engine's English message stays in the
  * log; users read these.

@@ -11,7 +11,7 @@ import {
   type TransferSnapshot,
   type TransferState,
 } from '../core';
-import { localizeError } from './messages';
+import { localizeError, localizeRestart } from './messages';
 
 /** What one transfer looks like in the tree, the status bar and notifications. */
 export function displayName(snapshot: TransferSnapshot): string {
@@ -120,7 +120,8 @@ export function tooltip(snapshot: TransferSnapshot): vscode.MarkdownString {
     row(vscode.l10n.t('Protocol'), record.protocol);
     row(vscode.l10n.t('Upload URL'), record.uploadUrl ? redactUrl(record.uploadUrl) : undefined);
   }
-  if (record.restartReason) row(vscode.l10n.t('Started over because'), record.restartReason);
+  const restart = localizeRestart(record.restartCode);
+  if (restart) lines.push(`- ${escape(restart)}`);
   if (record.lastError) row(vscode.l10n.t('Last error'), `${localizeError(record.lastError)} (${record.lastError.code})`);
   const markdown = new vscode.MarkdownString(lines.join('\n'));
   markdown.supportThemeIcons = true;

@@ -109,6 +109,7 @@ describe('download engine against the fault server', function () {
     assert.equal(await sha256OfFile(done.target!), sha256(body));
     assert.equal((await stat(done.target!)).size, SIZE);
     assert.match(done.restartReason ?? '', /ignored the range/);
+    assert.equal(done.restartCode, 'ERR_RANGE_MISMATCH', 'a code the UI can localize');
   });
 
   it('restarts on a 200 answer to a range request', async () => {
@@ -136,6 +137,7 @@ describe('download engine against the fault server', function () {
     assert.equal(resume.headers['if-range'], STRONG);
     assert.equal(resume.status, 200);
     assert.match(done.restartReason ?? '', /changed/);
+    assert.equal(done.restartCode, 'ERR_CONTENT_CHANGED', 'a code the UI can localize');
   });
 
   it('a file changed on the server without validators is caught by the overlap check', async () => {
