@@ -14,6 +14,7 @@ import {
   formatSpeed,
   newDownloadRecord,
   parseHttpUrl,
+  splitUrlCredentials,
   type DownloadProgress,
   type Event,
   type TransferProgress,
@@ -94,6 +95,17 @@ async function runToExit<T extends TransferRecord>(
   }
 }
 
+/**
+ * `user:password@` in the URL becomes an Authorization header for this run only, so the record
+ * file next to the download never holds the password. An explicit --header Authorization wins.
+ */
+function withoutUrlCredentials<T extends GetCommand | PutCommand>(command: T): T {
+  const { url, authorization } = splitUrlCredentials(command.url);
+  if (!authorization) return command;
+  const explicit = Object.keys(command.headers).some((name) => name.toLowerCase() === 'authorization');
+  return { ...command, url, headers: explicit ? command.headers : { Authorization: authorization, ...command.headers } };
+}
+
 /** What both commands take from the command line the same way. */
 function taskOptions(command: GetCommand | PutCommand) {
   return {
@@ -158,7 +170,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    return command.command === 'put' ? await put(command) : await get(command);
+    const safe = withoutUrlCredentials(command);
+    return safe.command === 'put' ? await put(safe) : await get(safe);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(error as Error).message}\n${USAGE}\n`);

@@ -126,10 +126,12 @@ export class NodeFetchHttpClient implements HttpClient {
   }
 
   async request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
-    let current = parseHttpUrl(url);
+    const { url: withoutCredentials, authorization } = splitUrlCredentials(url);
+    let current = parseHttpUrl(withoutCredentials);
     let method = (options.method ?? 'GET').toUpperCase();
     let headers: Record<string, string> = {
       'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT,
+      ...(authorization ? { authorization } : {}),
       ...lowerCaseKeys(options.headers ?? {}),
       // Ranges count encoded bytes: we only ever want the representation itself.
       'accept-encoding': 'identity',
@@ -206,6 +208,24 @@ export class NodeFetchHttpClient implements HttpClient {
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/**
+ * Takes `user:password@` out of a URL and returns it as a Basic Authorization value: a URL with
+ * credentials must never be stored in a record or written to a log (and fetch refuses it).
+ */
+export function splitUrlCredentials(text: string): { url: string; authorization?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(text.trim());
+  } catch {
+    return { url: text };
+  }
+  if (!parsed.username && !parsed.password) return { url: text.trim() };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` };
 }
 
 /** Parses a user-supplied URL; only http and https are transfers we can resume. */

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { newDownloadRecord, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
-import type { HostHeaders } from './hostHeaders';
+import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { Commands } from './ids';
 import { describe, displayName } from './presentation';
 
@@ -52,7 +52,8 @@ export async function startDownloads(ctx: CommandContext, args?: DownloadUrlArgs
   const folder = args?.folder ?? (await chooseDownloadFolder(settings));
   if (!folder) return [];
   const ids: string[] = [];
-  for (const url of urls) {
+  for (const given of urls) {
+    const url = await keepCredentialsSecret(given, ctx.hostHeaders, ctx.log);
     const record = newDownloadRecord({
       id: ctx.manager.newId(),
       url,

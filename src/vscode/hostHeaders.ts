@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import { splitUrlCredentials } from '../core';
 import { SecretKeys } from './ids';
 
 /**
@@ -42,4 +43,17 @@ export class HostHeaders {
       return {};
     }
   }
+}
+
+/**
+ * A URL's `user:password@` goes to SecretStorage as the host's Authorization header; records
+ * (globalState) and the log only ever see the URL without it.
+ */
+export async function keepCredentialsSecret(url: string, hostHeaders: HostHeaders, log: vscode.LogOutputChannel): Promise<string> {
+  const { url: clean, authorization } = splitUrlCredentials(url);
+  if (!authorization) return url;
+  const host = new URL(clean).host;
+  await hostHeaders.set(host, 'Authorization', authorization);
+  log.info(`credentials from the URL kept in the keychain for ${host}`);
+  return clean;
 }

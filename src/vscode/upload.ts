@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createUploadRecord, parseHttpUrl, type TransferManager, type UploadProtocolChoice } from '../core';
-import type { HostHeaders } from './hostHeaders';
+import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { StateKeys } from './ids';
 
 /** An endpoint the user uploaded to before; headers for it live in SecretStorage, not here. */
@@ -153,6 +153,7 @@ export async function startUploads(ctx: UploadContext, files: string[], given?: 
     endpoint = picked === 'new' ? await newEndpoint(ctx.hostHeaders) : picked;
   }
   if (!endpoint) return [];
+  endpoint = { ...endpoint, url: await keepCredentialsSecret(endpoint.url, ctx.hostHeaders, ctx.log) };
   await ctx.endpoints.remember(endpoint.url, endpoint.protocol);
   const ids: string[] = [];
   for (const file of files) {

@@ -65,6 +65,22 @@ describe('CLI get', function () {
     assert.ok(server.totalBodyBytesSent() < 1.5 * SIZE);
   });
 
+  it('sends user:password from the URL as Basic auth and never writes it to the record file', async () => {
+    server.route('/private.bin', { body, etag: '"p1"', rateBytesPerSec: 2 * 1024 * 1024 });
+    const target = path.join(dir, 'private.bin');
+    const url = server.url('/private.bin').replace('http://', 'http://alice:s3cr%40t@');
+    const run = startCli(['get', url, '-o', target]);
+    await waitFor(async () => (await readdir(dir)).some((name) => name.endsWith('.transfer.json')) && existsSync(`${target}.part`));
+    const state = (await readdir(dir)).find((name) => name.endsWith('.transfer.json'))!;
+    const saved = await readFile(path.join(dir, state), 'utf8');
+    assert.doesNotMatch(saved, /s3cr|alice/, 'no credentials in the record file');
+    const result = await run.result;
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout + result.stderr, /s3cr/);
+    assert.equal(server.requests[0].headers.authorization, `Basic ${Buffer.from('alice:s3cr@t').toString('base64')}`);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+  });
+
   it('exits non-zero with one clear line and no final file when the server fails', async () => {
     server.route('/gone', { body, failWith: { status: 410, times: 10 } });
     const target = path.join(dir, 'gone.bin');

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { TransferError } from '../../src/core/errors';
-import { headersForRedirect, parseHttpUrl, sameOrigin } from '../../src/core/http';
+import { headersForRedirect, parseHttpUrl, sameOrigin, splitUrlCredentials } from '../../src/core/http';
 
 const HEADERS: Record<string, string> = {
   authorization: 'Bearer secret',
@@ -121,4 +121,17 @@ describe('parseHttpUrl', () => {
       );
     });
   }
+});
+
+describe('splitUrlCredentials', () => {
+  it('moves user:password into a Basic Authorization value and out of the URL', () => {
+    const { url, authorization } = splitUrlCredentials('https://alice:p%40ss%20word@files.example.com:8443/a/b.bin?x=1');
+    assert.equal(url, 'https://files.example.com:8443/a/b.bin?x=1');
+    assert.equal(authorization, `Basic ${Buffer.from('alice:p@ss word').toString('base64')}`);
+  });
+
+  it('leaves URLs without credentials, and text that is not a URL, as they are', () => {
+    assert.deepEqual(splitUrlCredentials('https://example.com/f'), { url: 'https://example.com/f' });
+    assert.deepEqual(splitUrlCredentials('not a url'), { url: 'not a url' });
+  });
 });

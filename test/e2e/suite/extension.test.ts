@@ -274,6 +274,17 @@ describe('Resumable Transfers in a real editor', function () {
     }
   });
 
+  it('keeps user:password from a URL out of globalState and sends it as Basic auth', async () => {
+    const served = await file('private.bin', { size: MiB, seed: 10 });
+    const url = served.url.replace('http://', 'http://alice:s3cr%40t@');
+    const id = await download(url);
+    await settle(id, ['completed']);
+    assert.equal(fileSha256(targetOf(id)), served.sha256, 'sha256 of the file on disk');
+    assert.doesNotMatch(JSON.stringify(api.savedRecord(id)), /s3cr|alice/, 'no credentials in the saved record');
+    const requests = await servers.requests(served.path);
+    assert.equal(requests[0]?.authorization, `Basic ${Buffer.from('alice:s3cr@t').toString('base64')}`);
+  });
+
   it('ends a 404 download as failed with ERR_HTTP_STATUS', async () => {
     const id = await download(`${origin}/${RUN}/missing.bin`);
     const s = await settle(id, ['failed']);

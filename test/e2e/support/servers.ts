@@ -51,6 +51,8 @@ export interface LoggedRequest {
   status: number;
   range?: string;
   ifRange?: string;
+  /** The Authorization header the server received (test credentials only). */
+  authorization?: string;
   bodyBytesSent: number;
   /** Position in the server's log (0 = first request since start): compare to tell before from after. */
   seq: number;
@@ -86,6 +88,7 @@ export async function startE2eServers(): Promise<E2eServers> {
         status: r.status,
         range: header(r.headers.range),
         ifRange: header(r.headers['if-range']),
+        authorization: header(r.headers.authorization),
         bodyBytesSent: r.bodyBytesSent,
         seq,
       }));
