@@ -19,7 +19,7 @@ const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The extension runs each download's byte path in this worker, off the extension host's thread.
-  { ...common, entryPoints: ['src/core/download-worker.ts'], outfile: 'dist/download-worker.js' },
+  { ...common, entryPoints: ['src/core/download/worker.ts'], outfile: 'dist/download-worker.js' },
 ];
 
 if (watch) {

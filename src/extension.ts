@@ -13,8 +13,8 @@ import {
   type TransferRunner,
   type RunnerHooks,
 } from './core';
-import { createProxyAgentFactory, type ProxyAgentFactory } from './core/proxy';
-import { ThreadedDownloadTask } from './core/threaded-download';
+import { createProxyAgentFactory, type ProxyAgentFactory } from './core/http/proxy';
+import { ThreadedDownloadTask } from './core/download/threaded';
 import type { ResumableTransfersApi } from './vscode/api';
 import { registerCommands, startDownloads, type CommandContext } from './vscode/commands';
 import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { parseContentDispositionFilename } from './content-disposition';
+import { parseContentDispositionFilename } from './http/content-disposition';
 
 const DEFAULT_FALLBACK = 'download';
 

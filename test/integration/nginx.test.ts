@@ -8,7 +8,7 @@ import { sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
 import { createHarness, runToEnd, type Harness } from '../support/engine';
-import { sha256File } from '../../src/core/part-file';
+import { sha256File } from '../../src/core/download/part-file';
 
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { NodeFetchHttpClient, TransferError, type HttpClient } from '../../src/core';
-import { createProxyAgentFactory, type ProxyAgentFactory, type ProxyFactoryOptions } from '../../src/core/proxy';
+import { createProxyAgentFactory, type ProxyAgentFactory, type ProxyFactoryOptions } from '../../src/core/http/proxy';
 import { createHarness, runToEnd, type Harness } from '../support/engine';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { startRecordingProxy, startTlsFront, type RecordingProxy, type TlsFront } from '../support/proxy-server';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord } from '../../src/core';
-import { ThreadedDownloadTask } from '../../src/core/threaded-download';
+import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, type Harness } from '../support/engine';
 import { assertBuilt, waitFor } from '../support/cli';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { parseContentDispositionFilename } from '../../src/core/content-disposition';
+import { parseContentDispositionFilename } from '../../src/core/http/content-disposition';
 
 /** What Node's HTTP parser hands us for a header sent as raw UTF-8 bytes. */
 function asLatin1Header(utf8Text: string): string {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { TransferError } from '../../src/core/errors';
-import { headersForRedirect, parseHttpUrl, sameOrigin, splitUrlCredentials } from '../../src/core/http';
+import { headersForRedirect, parseHttpUrl, sameOrigin, splitUrlCredentials } from '../../src/core/http/client';
 
 const HEADERS: Record<string, string> = {
   authorization: 'Bearer secret',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { HostConnectionLimits } from '../../src/core/host-limits';
-import { compactSegments, isComplete, pickWork, planSegments, remainingOf, splitAt } from '../../src/core/planner';
-import type { Segment } from '../../src/core/record';
+import { HostConnectionLimits } from '../../src/core/download/host-limits';
+import { compactSegments, isComplete, pickWork, planSegments, remainingOf, splitAt } from '../../src/core/download/planner';
+import type { Segment } from '../../src/core/state/record';
 
 const MiB = 1024 * 1024;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PositionalWriter } from '../../src/core/positional-writer';
+import { PositionalWriter } from '../../src/core/download/positional-writer';
 
 describe('PositionalWriter', () => {
   let dir: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { TransferError } from '../../src/core/errors';
-import { createNoProxyMatcher, createProxyAgentFactory, parseProxyUrl, type ProxyAgentFactory } from '../../src/core/proxy';
+import { createNoProxyMatcher, createProxyAgentFactory, parseProxyUrl, type ProxyAgentFactory } from '../../src/core/http/proxy';
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
 

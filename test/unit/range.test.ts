@@ -13,7 +13,7 @@ import {
   weakETagMatch,
   type ContentRange,
   type Validators,
-} from '../../src/core/range';
+} from '../../src/core/http/range';
 
 const show = (value: unknown): string => (value === undefined ? 'undefined' : JSON.stringify(value));
 

@@ -11,7 +11,7 @@ import {
   type DownloadRecord,
   type Segment,
   type UploadRecord,
-} from '../../src/core/record';
+} from '../../src/core/state/record';
 
 const SHA = 'a'.repeat(64);
 

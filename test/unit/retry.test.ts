@@ -8,7 +8,7 @@ import {
   parseRetryAfter,
   retryDelay,
   type RetryPolicy,
-} from '../../src/core/retry';
+} from '../../src/core/transfer/retry';
 
 describe('isRetryableStatus', () => {
   const cases: Array<[number, boolean]> = [

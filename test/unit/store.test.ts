@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RECORD_SCHEMA_VERSION, type DownloadRecord, type TransferRecord, type UploadRecord } from '../../src/core/record';
-import { JsonFileTransferStore, MemoryTransferStore, partitionRecords, type TransferStore } from '../../src/core/store';
+import { RECORD_SCHEMA_VERSION, type DownloadRecord, type TransferRecord, type UploadRecord } from '../../src/core/state/record';
+import { JsonFileTransferStore, MemoryTransferStore, partitionRecords, type TransferStore } from '../../src/core/state/store';
 
 function download(id: string, done = 0): DownloadRecord {
   return {

@@ -1,6 +1,6 @@
 import { TransferError, redactUrl } from '../errors';
-import type { HttpHeaders } from '../http';
-import { isRetryableStatus } from '../retry';
+import type { HttpHeaders } from '../http/client';
+import { isRetryableStatus } from '../transfer/retry';
 import {
   IETF_INTEROP_VERSION,
   TUS_VERSION,

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { TransferError, fromFileSystemError } from '../errors';
-import type { UploadFingerprint } from '../record';
+import type { UploadFingerprint } from '../state/record';
 
 /** Identity of the local file: absolute path, size and modification time. */
 export async function fingerprintFile(file: string): Promise<UploadFingerprint> {

@@ -1,5 +1,5 @@
 import { TransferError, redactUrl } from '../errors';
-import type { HttpHeaders } from '../http';
+import type { HttpHeaders } from '../http/client';
 import {
   IETF_INTEROP_VERSION,
   PARTIAL_UPLOAD_TYPE,

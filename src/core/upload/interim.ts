@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { AbortError, TransferError, abortReasonOf } from '../errors';
-import { DEFAULT_USER_AGENT, networkError, parseHttpUrl, type HttpHeaders, type HttpResponse } from '../http';
+import { DEFAULT_USER_AGENT, networkError, parseHttpUrl, type HttpHeaders, type HttpResponse } from '../http/client';
 import type { InterimInfo } from './protocol';
 
 /**

@@ -1,5 +1,5 @@
 import { TransferError, redactUrl } from '../errors';
-import type { HttpResponse } from '../http';
+import type { HttpResponse } from '../http/client';
 import type { Logger } from '../logger';
 
 /** The wire protocols one upload can use; `put` is the non-resumable last resort. */

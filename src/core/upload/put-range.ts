@@ -1,5 +1,5 @@
 import { TransferError, redactUrl } from '../errors';
-import { parseContentLength } from '../range';
+import { parseContentLength } from '../http/range';
 import { formatPutContentRange } from './headers';
 import { notResumableError, statusError, type CreateHooks, type ProtocolUploader, type UploadIo, type UploadState } from './protocol';
 

@@ -1,5 +1,5 @@
 import { TransferError, redactUrl } from '../errors';
-import type { HttpResponse } from '../http';
+import type { HttpResponse } from '../http/client';
 import {
   TUS_PATCH_TYPE,
   TUS_VERSION,

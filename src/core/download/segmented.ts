@@ -1,14 +1,14 @@
 import type { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { AbortError, TransferError, fromFileSystemError, redactUrl } from './errors';
-import type { HttpClient } from './http';
-import type { Logger } from './logger';
+import { AbortError, TransferError, fromFileSystemError, redactUrl } from '../errors';
+import type { HttpClient } from '../http/client';
+import type { Logger } from '../logger';
 import { PositionalWriter } from './positional-writer';
 import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planner';
-import { chooseIfRange, formatRange, parseContentLength, parseContentRange, sameRepresentation } from './range';
-import type { DownloadRecord, Segment } from './record';
+import { chooseIfRange, formatRange, parseContentLength, parseContentRange, sameRepresentation } from '../http/range';
+import type { DownloadRecord, Segment } from '../state/record';
 import { RestartNeeded, SegmentationRefused } from './restart';
-import { StallWatch } from './stall';
+import { StallWatch } from '../http/stall';
 
 /** Queued bytes per connection: small, so a split rarely lands in bytes already on their way. */
 const SEGMENT_QUEUE_BYTES = 256 * 1024;

@@ -2,7 +2,7 @@ import type * as http from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { TransferError, redactUrl } from './errors';
+import { TransferError, redactUrl } from '../errors';
 
 /**
  * Proxy support for the engine's HTTP client: VS Code's `http.proxy`, `http.proxyStrictSSL` and

@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { AbortError, TransferError, abortReasonOf } from './errors';
-import { Emitter, type Event } from './events';
+import { AbortError, TransferError, abortReasonOf } from '../errors';
+import { Emitter, type Event } from '../events';
 import type { HostConnectionLimits } from './host-limits';
-import { silentLogger, type Logger } from './logger';
-import type { DownloadRecord } from './record';
-import type { TransferProgress, TransferRunner } from './runner';
-import type { TransferStore } from './store';
+import { silentLogger, type Logger } from '../logger';
+import type { DownloadRecord } from '../state/record';
+import type { TransferProgress, TransferRunner } from '../transfer/runner';
+import type { TransferStore } from '../state/store';
 import { deserializeError, type FromWorker, type ToWorker, type WorkerDownloadSettings } from './worker-protocol';
 
 export interface ThreadedDownloadOptions {

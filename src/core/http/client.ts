@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import fetch, { type RequestInit } from 'node-fetch';
-import { AbortError, TransferError, abortReasonOf, redactUrl } from './errors';
+import { AbortError, TransferError, abortReasonOf, redactUrl } from '../errors';
 
 /**
  * The engine's only door to the network: node-fetch underneath, with redirects followed here

@@ -4,14 +4,14 @@
  * record sees progress, saves and the outcome as messages.
  */
 import { parentPort } from 'node:worker_threads';
-import { AbortError } from './errors';
-import { DownloadTask } from './download';
+import { AbortError } from '../errors';
+import { DownloadTask } from './task';
 import { HostConnectionLimits } from './host-limits';
-import { NodeFetchHttpClient } from './http';
-import type { Logger } from './logger';
-import { createProxyAgentFactory } from './proxy';
-import type { DownloadRecord, TransferRecord } from './record';
-import type { TransferStore } from './store';
+import { NodeFetchHttpClient } from '../http/client';
+import type { Logger } from '../logger';
+import { createProxyAgentFactory } from '../http/proxy';
+import type { DownloadRecord, TransferRecord } from '../state/record';
+import type { TransferStore } from '../state/store';
 import { serializeError, type FromWorker, type ToWorker } from './worker-protocol';
 
 const port = parentPort;

@@ -1,5 +1,5 @@
-import { TransferError, type TransferErrorCode } from './errors';
-import { parseHttpDate } from './range';
+import { TransferError, type TransferErrorCode } from '../errors';
+import { parseHttpDate } from '../http/range';
 
 /**
  * Retry decisions are pure functions of the error, the attempt number and the clock, so the

@@ -1,6 +1,6 @@
-import type { Clock } from './clock';
-import { Emitter, type Event } from './events';
-import type { Logger } from './logger';
+import type { Clock } from '../clock';
+import { Emitter, type Event } from '../events';
+import type { Logger } from '../logger';
 import type { TransferRecord } from './record';
 import type { TransferStore } from './store';
 

@@ -1,8 +1,8 @@
-import { AbortError, TransferError, type TransferErrorCode } from './errors';
-import type { ProxyFactoryOptions } from './proxy';
-import type { DownloadRecord } from './record';
-import type { RetryPolicy } from './retry';
-import type { TransferProgress } from './runner';
+import { AbortError, TransferError, type TransferErrorCode } from '../errors';
+import type { ProxyFactoryOptions } from '../http/proxy';
+import type { DownloadRecord } from '../state/record';
+import type { RetryPolicy } from '../transfer/retry';
+import type { TransferProgress } from '../transfer/runner';
 
 /**
  * Messages between the thread that owns a download's record (the extension host's main thread)

@@ -1,4 +1,4 @@
-import type { TransferErrorCode } from './errors';
+import type { TransferErrorCode } from '../errors';
 
 /**
  * Thrown inside an attempt when the transfer must start over from byte 0 (a download with a

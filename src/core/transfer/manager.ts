@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from './clock';
-import { AbortError, TransferError } from './errors';
-import { Emitter, type Disposable, type Event } from './events';
-import { silentLogger, type Logger } from './logger';
-import { partPathFor } from './part-file';
-import { initialSegments, type TransferRecord, type TransferState } from './record';
+import { systemClock, type Clock } from '../clock';
+import { AbortError, TransferError } from '../errors';
+import { Emitter, type Disposable, type Event } from '../events';
+import { silentLogger, type Logger } from '../logger';
+import { partPathFor } from '../download/part-file';
+import { initialSegments, type TransferRecord, type TransferState } from '../state/record';
 import type { TransferProgress, TransferRunner } from './runner';
-import type { TransferStore } from './store';
+import type { TransferStore } from '../state/store';
 
 /** Builds the runner for a record; the manager does not care whether it downloads or uploads. */
 export type RunnerFactory = (record: TransferRecord, hooks: RunnerHooks) => TransferRunner;

@@ -9,9 +9,9 @@ import {
   redactUrl,
   throwIfAborted,
   type TransferErrorCode,
-} from './errors';
-import { chooseFilename, nextFreeName, resolveInside } from './filename';
-import { networkError, type HttpClient, type HttpResponse } from './http';
+} from '../errors';
+import { chooseFilename, nextFreeName, resolveInside } from '../filename';
+import { networkError, type HttpClient, type HttpResponse } from '../http/client';
 import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
 import { PositionalWriter } from './positional-writer';
 import {
@@ -21,16 +21,16 @@ import {
   parseContentRange,
   parseUnsatisfiedRange,
   sameRepresentation,
-} from './range';
-import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from './record';
-import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from './retry';
+} from '../http/range';
+import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from '../state/record';
+import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
 import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
 import { RestartNeeded, SegmentationRefused } from './restart';
-import type { TransferProgress, TransferRunner } from './runner';
-import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from './runner-base';
+import type { TransferProgress, TransferRunner } from '../transfer/runner';
+import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { fetchSegments, type FlowingBody, type SegmentHost } from './segmented';
-import { StallWatch } from './stall';
+import { StallWatch } from '../http/stall';
 
 export type DownloadProgress = TransferProgress;
 

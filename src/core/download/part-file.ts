@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { fromFileSystemError } from './errors';
+import { fromFileSystemError } from '../errors';
 
 /** Data lives in `<target>.part` until it is complete, verified and synced. */
 export function partPathFor(target: string): string {

@@ -1,4 +1,4 @@
-import type { Segment } from './record';
+import type { Segment } from '../state/record';
 
 /**
  * Piece planning for segmented downloads, after aria2: a connection that needs work takes an idle

@@ -1,13 +1,13 @@
-import { systemClock, type Clock } from './clock';
-import type { TransferError } from './errors';
-import { Emitter, type Event } from './events';
-import { silentLogger, type Logger } from './logger';
-import type { TransferRecord } from './record';
-import { RecordKeeper } from './record-keeper';
+import { systemClock, type Clock } from '../clock';
+import type { TransferError } from '../errors';
+import { Emitter, type Event } from '../events';
+import { silentLogger, type Logger } from '../logger';
+import type { TransferRecord } from '../state/record';
+import { RecordKeeper } from '../state/record-keeper';
 import { retryDelay, parseRetryAfter, type RetryPolicy } from './retry';
 import type { TransferProgress } from './runner';
-import { SpeedMeter, etaSeconds } from './speed';
-import type { TransferStore } from './store';
+import { SpeedMeter, etaSeconds } from '../speed';
+import type { TransferStore } from '../state/store';
 
 export interface TransferRetryEvent {
   id: string;

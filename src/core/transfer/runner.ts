@@ -1,5 +1,5 @@
-import type { Event } from './events';
-import type { TransferRecord } from './record';
+import type { Event } from '../events';
+import type { TransferRecord } from '../state/record';
 
 /** Progress of a running transfer: only bytes that are safely written (download) or acknowledged (upload). */
 export interface TransferProgress {
