@@ -7,6 +7,8 @@ export * from './http/range';
 export * from './transfer/retry';
 export * from './state/record';
 export * from './state/store';
+export * from './state/machine';
+export { adoptIfFound, evidencePaths } from './state/adoption';
 export * from './http/client';
 export * from './download/task';
 export * from './transfer/runner';

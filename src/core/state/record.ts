@@ -2,6 +2,8 @@
  * The persisted description of one transfer: plain JSON, versioned, validated on every load.
  * A record that fails validation is never trusted: the transfer restarts from byte 0.
  */
+import type { MachineRef } from './machine';
+
 export const RECORD_SCHEMA_VERSION = 1;
 
 export type TransferState = 'queued' | 'running' | 'paused' | 'failed' | 'completed' | 'cancelled';
@@ -41,6 +43,11 @@ interface RecordBase {
   /** Stable code for `restartReason` (e.g. ERR_CONTENT_CHANGED, ERR_FILE_CHANGED) so a UI can localize it. */
   restartCode?: string;
   lease?: OwnerLease;
+  /**
+   * The machine that holds the bytes (`.part` file, or an upload's source). Absent in records
+   * saved before records named machines: the first machine that finds the bytes adopts them.
+   */
+  machine?: MachineRef;
 }
 
 export interface DownloadRecord extends RecordBase {
@@ -117,6 +124,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 
+const isMachine = (v: unknown): v is MachineRef => isObject(v) && isNonEmptyString(v.id) && isString(v.label);
+
 function checkHttpUrl(value: unknown): string | undefined {
   if (!isNonEmptyString(value)) return 'url missing';
   try {
@@ -162,6 +171,7 @@ function checkBase(value: Record<string, unknown>): string | undefined {
     return 'lease malformed';
   }
   if (!isOptional(value.restartReason, isString) || !isOptional(value.restartCode, isString)) return 'restart reason malformed';
+  if (value.machine !== undefined && !isMachine(value.machine)) return 'machine malformed';
   return checkHttpUrl(value.url);
 }
 
@@ -233,6 +243,8 @@ export function salvageDownload(id: string, raw: unknown, reason: string, now: n
     segments: initialSegments(undefined),
     createdAt: isCount(raw.createdAt) ? raw.createdAt : now,
     updatedAt: now,
+    // The bytes are gone either way, but the record still belongs where it was started.
+    ...(isMachine(raw.machine) ? { machine: { id: raw.machine.id, label: raw.machine.label } } : {}),
     restartReason: `saved state was invalid (${reason})`,
     lastError: { code: 'ERR_RECORD_INVALID', message: `saved state was invalid: ${reason}` },
   };

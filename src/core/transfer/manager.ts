@@ -6,6 +6,8 @@ import { Emitter, type Disposable, type Event } from '../events';
 import { silentLogger, type Logger } from '../logger';
 import { partPathFor } from '../download/part-file';
 import { initialSegments, type TransferRecord, type TransferState } from '../state/record';
+import { adoptIfFound } from '../state/adoption';
+import { whereIs, type MachineRef } from '../state/machine';
 import type { TransferProgress, TransferRunner } from './runner';
 import type { TransferStore } from '../state/store';
 
@@ -34,10 +36,28 @@ export interface TransferManagerOptions {
    * marker file at shutdown because globalState may not be flushed by then): its leases are free.
    */
   isReleased?: (owner: string) => boolean;
+  /**
+   * The machine this manager runs on. When set, new records are stamped with it, and records of
+   * another machine (or of none, until adopted) are listed but never run, paused, cancelled or
+   * touched on disk here: their bytes are not on this machine. Unset (the CLI): every record is here.
+   */
+  machine?: MachineRef;
+  /** For tests: whether a path exists on this machine (adoption of records without a machine). */
+  pathExists?: (file: string) => Promise<boolean>;
 }
 
-/** Why a restored transfer did not start by itself. */
-export type HeldReason = 'auto-resume-off' | 'running-elsewhere';
+/**
+ * Why a restored transfer did not start by itself: auto-resume is off, another window of this
+ * machine runs it, its bytes are on another machine, or nobody knows on which machine yet.
+ */
+export type HeldReason = 'auto-resume-off' | 'running-elsewhere' | 'other-machine' | 'machine-unknown';
+
+const ON_ANOTHER_MACHINE: ReadonlySet<HeldReason | undefined> = new Set(['other-machine', 'machine-unknown']);
+
+/** True for a transfer whose bytes are not (or not known to be) on this machine: shown, never run. */
+export function isOnAnotherMachine(snapshot: { held?: HeldReason }): boolean {
+  return ON_ANOTHER_MACHINE.has(snapshot.held);
+}
 
 export interface TransferSnapshot {
   record: TransferRecord;
@@ -121,10 +141,13 @@ export class TransferManager implements Disposable {
   async restore(options: { autoResume: boolean }): Promise<void> {
     const records = await this.options.store.list();
     const now = this.clock.now();
-    for (const record of records) {
-      if (this.entries.has(record.id)) continue;
-      const entry: Entry = { record };
-      if (ACTIVE_STATES.has(record.state)) {
+    for (const saved of records) {
+      if (this.entries.has(saved.id)) continue;
+      const { record, held } = await this.place(saved);
+      const entry: Entry = { record, held };
+      if (held) {
+        this.logger.info(`[${record.id}] ${held === 'other-machine' ? `its data is on ${record.machine?.label ?? '?'}` : 'machine unknown'}: shown, not run`);
+      } else if (ACTIVE_STATES.has(record.state)) {
         if (this.leasedElsewhere(record, now)) entry.held = 'running-elsewhere';
         else if (!options.autoResume) {
           // Shown as paused but not saved as paused: it was interrupted, not paused by the user,
@@ -145,7 +168,8 @@ export class TransferManager implements Disposable {
 
   /** Adds a new transfer (already a complete record, state queued) and starts it when a slot is free. */
   async add(record: TransferRecord): Promise<TransferSnapshot> {
-    const entry: Entry = { record: { ...record, state: 'queued' } };
+    const machine = this.options.machine;
+    const entry: Entry = { record: { ...record, state: 'queued', ...(machine ? { machine } : {}) } };
     this.entries.set(record.id, entry);
     await this.save(entry.record);
     this.announce(entry);
@@ -160,7 +184,7 @@ export class TransferManager implements Disposable {
 
   async pause(id: string): Promise<void> {
     const entry = this.entries.get(id);
-    if (!entry || !ACTIVE_STATES.has(entry.record.state) || entry.held === 'running-elsewhere') return;
+    if (!entry || !ACTIVE_STATES.has(entry.record.state) || entry.held === 'running-elsewhere' || isOnAnotherMachine(entry)) return;
     if (entry.controller) {
       await this.stop(entry, 'pause');
     } else {
@@ -171,7 +195,7 @@ export class TransferManager implements Disposable {
   /** Resumes a paused or failed transfer; a cancelled one starts again from byte 0. */
   async resume(id: string): Promise<void> {
     const entry = this.entries.get(id);
-    if (!entry || entry.record.state === 'completed' || entry.controller) return;
+    if (!entry || entry.record.state === 'completed' || entry.controller || this.refuseOnAnotherMachine(entry, 'resumed')) return;
     if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
     entry.held = undefined;
     if (entry.record.state === 'cancelled' && entry.record.kind === 'download') {
@@ -189,21 +213,33 @@ export class TransferManager implements Disposable {
   async cancel(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.record.state === 'completed' || entry.record.state === 'cancelled') return;
-    if (entry.held === 'running-elsewhere') return;
+    if (entry.held === 'running-elsewhere' || this.refuseOnAnotherMachine(entry, 'cancelled')) return;
     if (entry.controller) await this.stop(entry, 'cancel');
     else entry.record = await this.discardRemote(entry.record);
     await this.deletePartialData(entry.record);
     await this.setState(entry, 'cancelled');
   }
 
-  /** Forgets the transfer; unfinished partial data is deleted, a completed file is kept. */
+  /**
+   * Forgets the transfer; unfinished partial data is deleted, a completed file is kept. A transfer
+   * of another machine is only forgotten: its data, and its upload on the server, stay there.
+   */
   async remove(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry) return;
+    if (isOnAnotherMachine(entry)) {
+      await this.forget(id);
+      this.logger.info(`[${id}] removed from the list; its data stays on ${entry.record.machine?.label ?? 'the machine it was started on'}`);
+      return;
+    }
     if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
     if (entry.controller) await this.stop(entry, 'cancel');
     else if (entry.record.state !== 'completed' && entry.record.state !== 'cancelled') await this.discardRemote(entry.record);
     if (entry.record.state !== 'completed') await this.deletePartialData(entry.record);
+    await this.forget(id);
+  }
+
+  private async forget(id: string): Promise<void> {
     this.entries.delete(id);
     await this.options.store.delete(id);
     this.changeEmitter.fire({ id });
@@ -216,14 +252,15 @@ export class TransferManager implements Disposable {
 
   async resumeAll(): Promise<void> {
     for (const [id, entry] of this.entries) {
-      if (entry.record.state === 'paused' || entry.record.state === 'failed') await this.resume(id);
+      if ((entry.record.state === 'paused' || entry.record.state === 'failed') && !isOnAnotherMachine(entry)) await this.resume(id);
     }
   }
 
   /** Removes completed and cancelled rows. */
   async clearFinished(): Promise<void> {
     for (const [id, entry] of [...this.entries]) {
-      if (entry.record.state === 'completed' || entry.record.state === 'cancelled') await this.remove(id);
+      // Rows of another machine are removed one by one, after the user confirmed it.
+      if ((entry.record.state === 'completed' || entry.record.state === 'cancelled') && !isOnAnotherMachine(entry)) await this.remove(id);
     }
   }
 
@@ -265,8 +302,36 @@ export class TransferManager implements Disposable {
     return !this.options.isReleased?.(lease.owner);
   }
 
-  private readonly decorate = <T extends TransferRecord>(record: T): T =>
-    this.releasing ? { ...record, lease: undefined } : { ...record, lease: { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs } };
+  /** Stamps every save of our runners with the lease and the machine that holds the bytes. */
+  private readonly decorate = <T extends TransferRecord>(record: T): T => {
+    const machine = this.options.machine ? { machine: this.options.machine } : {};
+    const lease = this.releasing ? undefined : { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs };
+    return { ...record, ...machine, lease };
+  };
+
+  /**
+   * Where a saved record's bytes are: here (a record without a machine is adopted, and saved so,
+   * when its bytes or folder are found here), on another machine, or nobody knows yet.
+   */
+  private async place(record: TransferRecord): Promise<{ record: TransferRecord; held?: HeldReason }> {
+    const here = this.options.machine;
+    if (!here) return { record };
+    const where = whereIs(record, here);
+    if (where === 'other') return { record, held: 'other-machine' };
+    if (where === 'here') return { record };
+    const adopted = await adoptIfFound(record, here, this.options.pathExists);
+    if (!adopted) return { record, held: 'machine-unknown' };
+    this.logger.info(`[${record.id}] saved without a machine; its data is here: adopted by ${here.label}`);
+    await this.save(adopted);
+    return { record: adopted };
+  }
+
+  /** Only a window on the machine that holds the bytes may act on them. */
+  private refuseOnAnotherMachine(entry: Entry, notDone: 'resumed' | 'cancelled'): boolean {
+    if (!isOnAnotherMachine(entry)) return false;
+    this.logger.info(`[${entry.record.id}] not ${notDone} here: its data is on ${entry.record.machine?.label ?? 'an unknown machine'}`);
+    return true;
+  }
 
   private schedule(): void {
     if (this.disposed) return;
@@ -364,9 +429,12 @@ export class TransferManager implements Disposable {
     this.remoteTimer = undefined;
   }
 
-  /** Shows progress of transfers run by another window, and takes over those whose lease ran out. */
+  /**
+   * Shows progress of transfers run by another window or machine, and takes over those of this
+   * machine whose lease ran out.
+   */
   private async refreshRemote(): Promise<void> {
-    const held = [...this.entries.values()].filter((entry) => entry.held === 'running-elsewhere');
+    const held = [...this.entries.values()].filter((entry) => entry.held === 'running-elsewhere' || isOnAnotherMachine(entry));
     if (held.length === 0) return;
     const now = this.clock.now();
     for (const entry of held) {
@@ -376,7 +444,19 @@ export class TransferManager implements Disposable {
         this.changeEmitter.fire({ id: entry.record.id });
         continue;
       }
+      const changed = latest.updatedAt !== entry.record.updatedAt || latest.machine?.id !== entry.record.machine?.id;
       entry.record = latest;
+      const here = this.options.machine;
+      if (isOnAnotherMachine(entry) && here) {
+        // A record nobody knew the machine of may have been adopted meanwhile, by another machine,
+        // or by another window of this one: then it is one of ours, run by that window.
+        if (!latest.machine || whereIs(latest, here) === 'other') {
+          if (latest.machine) entry.held = 'other-machine';
+          if (changed) this.announce(entry);
+          continue;
+        }
+        entry.held = 'running-elsewhere';
+      }
       if (!this.leasedElsewhere(latest, now)) {
         entry.held = undefined;
         if (ACTIVE_STATES.has(latest.state)) {
