@@ -19,6 +19,7 @@ export type TransferErrorCode =
   | 'ERR_CHECKSUM_MISMATCH'
   | 'ERR_DISK_FULL'
   | 'ERR_FILE_SYSTEM'
+  | 'ERR_UNSAFE_PATH'
   | 'ERR_TARGET_EXISTS'
   | 'ERR_RETRIES_EXHAUSTED'
   | 'ERR_ABORTED'
@@ -32,7 +33,7 @@ export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
   'ERR_INVALID_URL', 'ERR_UNSUPPORTED_PROTOCOL', 'ERR_NETWORK', 'ERR_CONNECT_TIMEOUT',
   'ERR_RESPONSE_TIMEOUT', 'ERR_STALLED', 'ERR_TOO_MANY_REDIRECTS', 'ERR_HTTP_STATUS',
   'ERR_CONTENT_ENCODING', 'ERR_RANGE_MISMATCH', 'ERR_CONTENT_CHANGED', 'ERR_SHORT_BODY',
-  'ERR_LENGTH_MISMATCH', 'ERR_CHECKSUM_MISMATCH', 'ERR_DISK_FULL', 'ERR_FILE_SYSTEM',
+  'ERR_LENGTH_MISMATCH', 'ERR_CHECKSUM_MISMATCH', 'ERR_DISK_FULL', 'ERR_FILE_SYSTEM', 'ERR_UNSAFE_PATH',
   'ERR_TARGET_EXISTS', 'ERR_RETRIES_EXHAUSTED', 'ERR_ABORTED', 'ERR_RECORD_INVALID',
   'ERR_UPLOAD_NOT_RESUMABLE', 'ERR_UPLOAD_GONE', 'ERR_FILE_CHANGED', 'ERR_INTERNAL',
 ];
@@ -104,6 +105,10 @@ export function redactUrl(url: string | URL): string {
 export function fromFileSystemError(error: unknown, action: string): TransferError {
   if (error instanceof TransferError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ELOOP') {
+    // O_NOFOLLOW refused a symbolic link: someone planted one where only our own file belongs.
+    return new TransferError('ERR_UNSAFE_PATH', `refusing to ${action}: it is a symbolic link`, { cause: error });
+  }
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new TransferError('ERR_DISK_FULL', `no space left on device while trying to ${action}`, { cause: error });
   }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { neutralizeServerName } from './auto-loaded-names';
 import { parseContentDispositionFilename } from './http/content-disposition';
 
 const DEFAULT_FALLBACK = 'download';
@@ -173,25 +174,50 @@ export function filenameFromUrl(url: string | URL): string | undefined {
   return decoded === '' ? undefined : decoded;
 }
 
-/** Content-Disposition name, else URL name, else 'download'; always sanitized. */
-export function chooseFilename(input: { contentDisposition?: string | null; url: string | URL }): string {
+/** What the server's response names the file, and what we call it. */
+export interface ServerFilename {
+  /** The sanitized name to save under. */
+  name: string;
+  /**
+   * The name the server asked for, when it differs from `name` because a tool would load a file
+   * of that name by itself (see auto-loaded-names.ts). The user is told both.
+   */
+  renamedFrom?: string;
+}
+
+/**
+ * Content-Disposition name, else URL name, else 'download'; always sanitized. A name the server
+ * chose (Content-Disposition, or the last segment of a redirect target that differs from the
+ * URL the user gave) never becomes a dotfile or an auto-loaded config file; the last segment of
+ * the user's own URL is the user's choice and kept.
+ */
+export function pickServerFilename(input: { contentDisposition?: string | null; url: string | URL; userUrl?: string | URL }): ServerFilename {
   // Sanitize each candidate with an empty fallback so that a header naming `..` falls through
   // to the URL instead of producing the generic name straight away.
   const fromHeader = parseContentDispositionFilename(input.contentDisposition);
   if (fromHeader !== undefined) {
     const safe = sanitizeFilename(fromHeader, '');
-    if (safe !== '') {
-      return safe;
-    }
+    if (safe !== '') return neutralized(safe);
   }
   const fromUrl = filenameFromUrl(input.url);
   if (fromUrl !== undefined) {
     const safe = sanitizeFilename(fromUrl, '');
     if (safe !== '') {
-      return safe;
+      const userNamed = input.userUrl !== undefined && filenameFromUrl(input.userUrl) === fromUrl;
+      return userNamed ? { name: safe } : neutralized(safe);
     }
   }
-  return DEFAULT_FALLBACK;
+  return { name: DEFAULT_FALLBACK };
+}
+
+function neutralized(name: string): ServerFilename {
+  const safe = neutralizeServerName(name);
+  return safe === name ? { name } : { name: safe, renamedFrom: name };
+}
+
+/** The name `pickServerFilename` saves under. */
+export function chooseFilename(input: { contentDisposition?: string | null; url: string | URL; userUrl?: string | URL }): string {
+  return pickServerFilename(input).name;
 }
 
 /**

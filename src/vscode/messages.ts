@@ -60,6 +60,8 @@ export function localizeError(error: RecordedError | undefined): string {
       return vscode.l10n.t('The disk is full. Free some space, then resume: nothing downloaded so far is lost.');
     case 'ERR_FILE_SYSTEM':
       return vscode.l10n.t('The file could not be written.');
+    case 'ERR_UNSAFE_PATH':
+      return vscode.l10n.t('The file to write is a symbolic link, so nothing was written through it. Remove the link, then retry.');
     case 'ERR_TARGET_EXISTS':
       return vscode.l10n.t('A file with this name already exists.');
     case 'ERR_RETRIES_EXHAUSTED':

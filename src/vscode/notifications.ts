@@ -32,10 +32,17 @@ export class TransferNotifications implements vscode.Disposable {
     if (!snapshot) return;
     const open = vscode.l10n.t('Open');
     const reveal = vscode.l10n.t('Reveal in Explorer');
+    const { record } = snapshot;
     const message =
-      snapshot.record.kind === 'upload'
+      record.kind === 'upload'
         ? vscode.l10n.t('Uploaded {0}.', displayName(snapshot))
-        : vscode.l10n.t('Downloaded {0}.', displayName(snapshot));
+        : record.serverName !== undefined
+          ? vscode.l10n.t(
+              'Downloaded {0}. The server named it {1}, a name that tools load by themselves, so it was saved under the safe name.',
+              displayName(snapshot),
+              record.serverName,
+            )
+          : vscode.l10n.t('Downloaded {0}.', displayName(snapshot));
     const actions = snapshot.record.kind === 'download' ? [open, reveal] : [];
     const choice = await vscode.window.showInformationMessage(message, ...actions);
     if (choice === open) await vscode.commands.executeCommand(Commands.openFile, id);

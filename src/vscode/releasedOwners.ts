@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -38,8 +39,8 @@ export class ReleasedOwners {
     try {
       mkdirSync(path.dirname(this.file), { recursive: true });
       const owners = [...this.read().filter((o) => o !== owner), owner].slice(-KEEP);
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(owners));
+      const temporary = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      writeFileSync(temporary, JSON.stringify(owners), { flag: 'wx' });
       renameSync(temporary, this.file);
       this.cached = undefined;
     } catch {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AbortError, TransferError, newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
@@ -270,6 +270,45 @@ describe('download engine against the fault server', function () {
       assert.deepEqual(await filesIn(h.dir), [expected]);
     });
   }
+
+  for (const [asked, saved] of [
+    ['.npmrc', '_.npmrc'],
+    ['.env', '_.env'],
+    ['eslint.config.mjs', '_eslint.config.mjs'],
+    ['conftest.py', '_conftest.py'],
+    ['Makefile', '_Makefile'],
+  ] as const) {
+    it(`never lets the server name a file "${asked}", which tools load by themselves: saves ${saved} and remembers the asked name`, async () => {
+      server.route('/named', { body, contentDisposition: `attachment; filename="${asked}"` });
+      const done = (await runToEnd(h.task(server.url('/named')))) as DownloadRecord;
+      assert.deepEqual(await filesIn(h.dir), [saved]);
+      assert.equal(await sha256OfFile(path.join(h.dir, saved)), sha256(body));
+      assert.equal(done.serverName, asked);
+    });
+  }
+
+  it('renames an auto-loaded name that a redirect target chose, but keeps the name in the URL the user gave', async () => {
+    server.route('/conftest.py', { body });
+    server.route('/latest', { body, redirect: { location: '/conftest.py' } });
+    await runToEnd(h.task(server.url('/latest')));
+    await runToEnd(h.task(server.url('/conftest.py')));
+    assert.deepEqual(await filesIn(h.dir), ['_conftest.py', 'conftest.py']);
+  });
+
+  it('never writes through a .part file that is a symbolic link: fails with ERR_UNSAFE_PATH and the link target is untouched', async () => {
+    server.route('/planted.bin', { body });
+    const outside = path.join(h.dir, '..', `outside-${path.basename(h.dir)}.txt`);
+    await writeFile(outside, 'precious');
+    await symlink(outside, path.join(h.dir, 'planted.bin.part'));
+    try {
+      const error = await expectError(runToEnd(h.task(server.url('/planted.bin'), { record: { target: path.join(h.dir, 'planted.bin') } })), 'ERR_UNSAFE_PATH');
+      assert.match(error.message, /symbolic link/);
+      assert.equal(await readFile(outside, 'utf8'), 'precious');
+      assert.equal(existsSync(path.join(h.dir, 'planted.bin')), false);
+    } finally {
+      await rm(outside, { force: true });
+    }
+  });
 
   it('never overwrites an existing file: name (1).ext', async () => {
     server.route('/dup.bin', { body });

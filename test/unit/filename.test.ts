@@ -5,6 +5,7 @@ import {
   chooseFilename,
   filenameFromUrl,
   nextFreeName,
+  pickServerFilename,
   resolveInside,
   sanitizeFilename,
 } from '../../src/core/filename';
@@ -333,4 +334,25 @@ describe('nextFreeName', () => {
   it('rejects names that escape the folder', async () => {
     await assert.rejects(nextFreeName(DIR, '../x', async () => false), { message: 'path escapes folder' });
   });
+});
+
+describe('pickServerFilename: a server never names a dotfile or a file that tools load by themselves', () => {
+  const cases: Array<{ title: string; contentDisposition?: string; url: string; userUrl?: string; name: string; renamedFrom?: string }> = [
+    { title: 'an ordinary name is kept', contentDisposition: 'attachment; filename="data.csv"', url: 'https://e.test/x', name: 'data.csv' },
+    { title: '.npmrc from the header', contentDisposition: 'attachment; filename=".npmrc"', url: 'https://e.test/x', name: '_.npmrc', renamedFrom: '.npmrc' },
+    { title: '.env after trimming spaces', contentDisposition: 'attachment; filename=" .env"', url: 'https://e.test/x', name: '_.env', renamedFrom: '.env' },
+    { title: 'eslint.config.mjs', contentDisposition: 'attachment; filename="eslint.config.mjs"', url: 'https://e.test/x', name: '_eslint.config.mjs', renamedFrom: 'eslint.config.mjs' },
+    { title: 'vite.config.ts', contentDisposition: 'attachment; filename="vite.config.ts"', url: 'https://e.test/x', name: '_vite.config.ts', renamedFrom: 'vite.config.ts' },
+    { title: 'conftest.py in any case', contentDisposition: 'attachment; filename="ConfTest.PY"', url: 'https://e.test/x', name: '_ConfTest.PY', renamedFrom: 'ConfTest.PY' },
+    { title: 'package.json', contentDisposition: 'attachment; filename="package.json"', url: 'https://e.test/x', name: '_package.json', renamedFrom: 'package.json' },
+    { title: 'a path ending in Makefile', contentDisposition: 'attachment; filename="../../Makefile"', url: 'https://e.test/x', name: '_Makefile', renamedFrom: 'Makefile' },
+    { title: 'a redirect target named .bashrc', url: 'https://cdn.test/.bashrc', userUrl: 'https://e.test/latest', name: '_.bashrc', renamedFrom: '.bashrc' },
+    { title: 'the name in the URL the user gave is the user\'s choice', url: 'https://e.test/conftest.py', userUrl: 'https://e.test/conftest.py', name: 'conftest.py' },
+    { title: 'a config-like name that no tool loads stays', contentDisposition: 'attachment; filename="my.configuration.js"', url: 'https://e.test/x', name: 'my.configuration.js' },
+  ];
+  for (const { title, contentDisposition, url, userUrl, name, renamedFrom } of cases) {
+    it(title, () => {
+      assert.deepEqual(pickServerFilename({ contentDisposition, url, userUrl }), renamedFrom === undefined ? { name } : { name, renamedFrom });
+    });
+  }
 });

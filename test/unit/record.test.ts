@@ -83,7 +83,6 @@ describe('validateRecord', () => {
       { title: 'a download of unknown length with an open segment', value: download({ length: undefined, segments: [{ start: 0, done: 12_345 }] }) },
       { title: 'a completed download', value: download({ state: 'completed', segments: [{ start: 0, end: 1_000, done: 1_000 }] }) },
       { title: 'an empty file', value: download({ length: 0, segments: [{ start: 0, end: 0, done: 0 }] }) },
-      { title: 'segments with a gap between them', value: download({ segments: [{ start: 0, end: 100, done: 10 }, { start: 500, end: 1_000, done: 0 }] }) },
       { title: 'segments that touch', value: download({ segments: [{ start: 0, end: 1, done: 1 }, { start: 1, end: 2, done: 0 }, { start: 2, end: 1_000, done: 998 }] }) },
       { title: 'unknown extra fields', value: { ...download(), futureField: { nested: true } } },
       { title: 'a full upload record', value: upload() },
@@ -172,6 +171,10 @@ describe('validateRecord', () => {
       { title: 'segment with fractional done', value: download({ segments: [{ start: 0, end: 1_000, done: 0.5 }] }) },
       { title: 'segment with fractional end', value: download({ segments: [{ start: 0, end: 999.5, done: 0 }] }) },
       { title: 'segment ends before it starts', value: download({ segments: [{ start: 10, end: 5, done: 0 }] }) },
+      // A gap is bytes nobody fetches: the part file would read back zeros there.
+      { title: 'segments with a gap between them', value: download({ segments: [{ start: 0, end: 100, done: 10 }, { start: 500, end: 1_000, done: 0 }] }) },
+      { title: 'segments that stop before the length', value: download({ segments: [{ start: 0, end: 500, done: 10 }] }) },
+      { title: 'segments that do not start at byte 0', value: download({ segments: [{ start: 10, end: 1_000, done: 0 }] }) },
       { title: 'segments overlapping', value: download({ segments: [{ start: 0, end: 600, done: 0 }, { start: 500, end: 1_000, done: 0 }] }) },
       { title: 'segments out of order', value: download({ segments: [{ start: 500, end: 1_000, done: 0 }, { start: 0, end: 500, done: 0 }] }) },
       { title: 'segment done > its range', value: download({ segments: [{ start: 0, end: 500, done: 501 }, { start: 500, end: 1_000, done: 0 }] }) },

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { fromFileSystemError } from '../errors';
@@ -27,21 +27,43 @@ export async function exists(filePath: string): Promise<boolean> {
 }
 
 /**
+ * Opens `filePath` without following a symbolic link in its last component: a link planted
+ * where our own file belongs (`name.part → ~/.bashrc`) fails with ERR_UNSAFE_PATH instead of
+ * being truncated and written through. Where the platform has no O_NOFOLLOW (Windows), an
+ * lstat check stands in.
+ */
+export async function openNoFollow(filePath: string, flags: number, action: string): Promise<fs.FileHandle> {
+  const noFollow = fsConstants.O_NOFOLLOW ?? 0;
+  try {
+    if (noFollow === 0) {
+      const stats = await fs.lstat(filePath).catch(() => undefined);
+      if (stats?.isSymbolicLink()) throw Object.assign(new Error('symbolic link'), { code: 'ELOOP' });
+    }
+    return await fs.open(filePath, flags | noFollow, 0o666);
+  } catch (error) {
+    throw fromFileSystemError(error, `${action} ${filePath}`);
+  }
+}
+
+/**
  * Opens the part file for writing at explicit offsets, creating it if needed and cutting it to
- * `truncateTo` so that its size never claims bytes the record does not vouch for.
+ * `truncateTo` so that its size never claims bytes the record does not vouch for. Never through
+ * a symbolic link.
  */
 export async function openPartFile(partPath: string, truncateTo: number): Promise<fs.FileHandle> {
   try {
     await fs.mkdir(path.dirname(partPath), { recursive: true });
-    const handle = await fs.open(partPath, 'a+').then(async (probe) => {
-      // 'a+' creates without truncating; reopen 'r+' because appends ignore write positions on Linux.
-      await probe.close();
-      return fs.open(partPath, 'r+');
-    });
+  } catch (error) {
+    throw fromFileSystemError(error, `create the folder of ${partPath}`);
+  }
+  // O_RDWR without O_APPEND: appends would ignore write positions on Linux.
+  const handle = await openNoFollow(partPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 'open');
+  try {
     const { size } = await handle.stat();
     if (size > truncateTo) await handle.truncate(truncateTo);
     return handle;
   } catch (error) {
+    await handle.close().catch(() => undefined);
     throw fromFileSystemError(error, `open ${partPath}`);
   }
 }

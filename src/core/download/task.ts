@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -10,9 +10,9 @@ import {
   throwIfAborted,
   type TransferErrorCode,
 } from '../errors';
-import { chooseFilename, nextFreeName, resolveInside } from '../filename';
+import { nextFreeName, pickServerFilename, resolveInside } from '../filename';
 import { networkError, type HttpClient, type HttpResponse } from '../http/client';
-import { exists, fileSize, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
+import { exists, fileSize, openNoFollow, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
 import { PositionalWriter } from './positional-writer';
 import {
   chooseIfRange,
@@ -313,8 +313,16 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       segments: initialSegments(length),
     };
     if (!this.rec.target) {
-      const name = chooseFilename({ contentDisposition: headers.get('content-disposition'), url: response.url });
+      const { name, renamedFrom } = pickServerFilename({
+        contentDisposition: headers.get('content-disposition'),
+        url: response.url,
+        userUrl: this.rec.url,
+      });
       patch.target = await this.freeTarget(name);
+      if (renamedFrom !== undefined) {
+        patch.serverName = renamedFrom;
+        this.logger.warn(`${this.tag} the server named the file "${renamedFrom}", which tools load by themselves: saving as "${name}"`);
+      }
     }
     await this.update(patch);
     this.logger.info(
@@ -483,7 +491,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     }
     let finalPath: string;
     try {
-      const handle = await fs.open(partPath, 'r+');
+      const handle = await openNoFollow(partPath, fsConstants.O_RDWR, 'sync');
       await handle.sync();
       await handle.close();
       finalPath = await this.renameWithoutOverwrite(partPath, target);

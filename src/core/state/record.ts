@@ -60,6 +60,8 @@ export interface DownloadRecord extends RecordBase {
   target?: string;
   /** True when the user named the file: never replace it with a server-supplied name. */
   targetFixed?: boolean;
+  /** The name the server asked for when we saved under another (a dotfile or auto-loaded config). */
+  serverName?: string;
   length?: number;
   etag?: string;
   lastModified?: string;
@@ -143,7 +145,9 @@ function checkSegments(value: unknown, length: number | undefined): string | und
     if (!isObject(segment) || !isCount(segment.start) || !isCount(segment.done) || !isOptional(segment.end, isCount)) {
       return 'segment malformed';
     }
-    if (segment.start < previousEnd) return 'segments overlap or are out of order';
+    // Segments tile the file: a gap would be bytes that nobody fetches, yet the file could look
+    // complete by its size (a sparse part file reads back zeros there).
+    if (segment.start !== previousEnd) return segment.start < previousEnd ? 'segments overlap or are out of order' : 'segments leave a gap';
     const end = segment.end as number | undefined;
     if (end !== undefined) {
       if (end < segment.start) return 'segment ends before it starts';
@@ -156,6 +160,7 @@ function checkSegments(value: unknown, length: number | undefined): string | und
       return 'an open segment must be the last one';
     }
   }
+  if (length !== undefined && previousEnd !== length) return 'segments do not reach the end of the file';
   return undefined;
 }
 
@@ -179,7 +184,7 @@ function checkDownload(value: Record<string, unknown>): string | undefined {
   if (!isNonEmptyString(value.targetDir)) return 'targetDir missing';
   if (!isOptional(value.target, isNonEmptyString)) return 'target malformed';
   if (!isOptional(value.length, isCount)) return 'length malformed';
-  for (const key of ['finalUrl', 'etag', 'lastModified', 'date', 'contentType', 'restartReason'] as const) {
+  for (const key of ['finalUrl', 'etag', 'lastModified', 'date', 'contentType', 'restartReason', 'serverName'] as const) {
     if (!isOptional(value[key], isString)) return `${key} malformed`;
   }
   if (!isOptional(value.acceptRanges, isBoolean) || !isOptional(value.targetFixed, isBoolean)) return 'flags malformed';

@@ -90,7 +90,8 @@ export class JsonFileTransferStore implements TransferStore {
     const temporary = `${this.filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await fs.mkdir(path.dirname(this.filePath), { recursive: true });
     try {
-      await fs.writeFile(temporary, text);
+      // 'wx': a fresh file of our own, never an existing one (or a link planted under its name).
+      await fs.writeFile(temporary, text, { flag: 'wx' });
       await fs.rename(temporary, this.filePath);
     } finally {
       await fs.rm(temporary, { force: true });
