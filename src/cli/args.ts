@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseHeaderLine } from '../core/http/header-line';
 
 export const USAGE = `Usage:
   resumable-transfers get <url> -o <path> [--connections <n>] [--sha256 <hex>]
@@ -58,12 +59,10 @@ function positiveInteger(value: string | undefined, name: string, fallback: numb
 
 /** "Name: value" → [name, value]; header names are tokens (RFC 9110 §5.1). */
 export function parseHeader(text: string): [string, string] {
-  const colon = text.indexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`bad header "${text}": expected "Name: value"`);
-  const value = text.slice(colon + 1).trim();
-  if (/[\r\n\0]/.test(value)) throw new UsageError(`bad header "${name}": line breaks are not allowed in a value`);
-  return [name, value];
+  const line = parseHeaderLine(text);
+  if (line.ok) return [line.name, line.value];
+  if (line.reason === 'name') throw new UsageError(`bad header "${text}": expected "Name: value"`);
+  throw new UsageError(`bad header "${text.slice(0, text.indexOf(':')).trim()}": line breaks are not allowed in a value`);
 }
 
 export function parseCli(argv: string[]): CliCommand {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { newDownloadRecord, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import { newDownloadRecord, parseHeaderLine, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
@@ -99,12 +99,12 @@ async function setHostHeader(ctx: CommandContext, arg?: unknown): Promise<void> 
     placeHolder: 'Authorization: Bearer …',
     password: true,
     ignoreFocusOut: true,
-    validateInput: (text) => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(text.trim()) ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
+    validateInput: (text) => (parseHeaderLine(text).ok ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
   });
   if (!header) return;
-  const colon = header.indexOf(':');
-  const name = header.slice(0, colon).trim();
-  const value = header.slice(colon + 1).trim();
+  const line = parseHeaderLine(header);
+  if (!line.ok) return;
+  const { name, value } = line;
   await ctx.hostHeaders.set(chosenHost.trim(), name, value);
   ctx.log.info(`header ${name} ${value ? 'set' : 'removed'} for ${chosenHost.trim()}`);
   void vscode.window.showInformationMessage(

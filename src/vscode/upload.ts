@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { createUploadRecord, parseHttpUrl, type TransferManager, type UploadProtocolChoice } from '../core';
+import { createUploadRecord, parseHeaderLine, parseHttpUrl, type TransferManager, type UploadProtocolChoice } from '../core';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { StateKeys } from './ids';
 
@@ -117,13 +117,11 @@ async function newEndpoint(hostHeaders: HostHeaders): Promise<RememberedEndpoint
     placeHolder: 'Authorization: Bearer …',
     password: true,
     ignoreFocusOut: true,
-    validateInput: (text) => (!text.trim() || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(text.trim()) ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
+    validateInput: (text) => (!text.trim() || parseHeaderLine(text).ok ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
   });
   if (header === undefined) return undefined;
-  if (header.trim()) {
-    const colon = header.indexOf(':');
-    await hostHeaders.set(new URL(url.trim()).host, header.slice(0, colon).trim(), header.slice(colon + 1).trim());
-  }
+  const line = parseHeaderLine(header);
+  if (line.ok) await hostHeaders.set(new URL(url.trim()).host, line.name, line.value);
   return { url: parseHttpUrl(url).toString(), protocol: protocol.choice, lastUsed: Date.now() };
 }
 
