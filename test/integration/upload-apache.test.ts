@@ -47,6 +47,27 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
     );
   });
 
+  it('an endpoint that is a WebDAV folder (trailing slash) gets the file inside it, under its percent-encoded name (a # in it is not a fragment)', async () => {
+    const { file, sha256 } = await h.file('report #1 (final).bin', 3 * MiB + 5);
+    const done = await run(await h.task(file, `${apache.origin}/`, { chunkSize: 2 * MiB }));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.protocol, 'put-range');
+    assert.equal(await apache.sha256Of('report #1 (final).bin'), sha256);
+    const puts = (await apache.accessLog()).filter((e) => e.method === 'PUT');
+    assert.equal(puts.filter((e) => e.path === '/report #1 (final).bin').length, 2);
+    assert.equal(puts.filter((e) => e.path === '/').length, 0, 'a PUT went to the folder itself');
+  });
+
+  it('an endpoint that is a WebDAV folder without a trailing slash is recognised (PROPFIND) and gets the file inside it', async () => {
+    const made = await fetch(`${apache.origin}/inbox`, { method: 'MKCOL' });
+    assert.equal(made.status, 201);
+    const { file, sha256 } = await h.file('report.bin', MiB + 1);
+    const done = await run(await h.task(file, `${apache.origin}/inbox`, { chunkSize: 2 * MiB }));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.uploadUrl, `${apache.origin}/inbox/report.bin`);
+    assert.equal(await apache.sha256Of('inbox/report.bin'), sha256);
+  });
+
   it('replaces an older, longer file at the target instead of splicing into it', async () => {
     const old = await h.file('old.bin', 6 * MiB);
     await run(await h.task(old.file, apache.url('replace.bin'), { chunkSize: 4 * MiB }));

@@ -77,7 +77,8 @@ async function canConnect(origin: string): Promise<boolean> {
 function parseLog(text: string): ApacheLogEntry[] {
   const entries: ApacheLogEntry[] = [];
   for (const line of text.split('\n')) {
-    const match = /^(\S+) (\S+) (\d+) (\d+|-) "([^"]*)"$/.exec(line.trim());
+    // The path is %U, decoded: it may hold spaces.
+    const match = /^(\S+) (.+) (\d+) (\d+|-) "([^"]*)"$/.exec(line.trim());
     if (!match) continue;
     entries.push({
       method: match[1],

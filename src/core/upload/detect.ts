@@ -25,6 +25,8 @@ export interface EndpointCapabilities {
   tusMaxSize?: number;
   /** IETF: limits from `Upload-Limit`. */
   limits?: UploadLimits;
+  /** The endpoint announced WebDAV (`DAV` on a 2xx OPTIONS): it may be a folder. */
+  webDav?: boolean;
   /** Which headers decided it, for the log. */
   evidence: string;
 }
@@ -65,10 +67,11 @@ export function classifyEndpoint(status: number, headers: HttpHeaders): Endpoint
   }
   const allow = headers.get('allow');
   if (ok && announcesDav(headers.get('dav')) && (allow === null || allowsMethod(allow, 'PUT'))) {
-    return { protocol: 'put-range', evidence: `DAV ${headers.get('dav')}` };
+    return { protocol: 'put-range', webDav: true, evidence: `DAV ${headers.get('dav')}` };
   }
   const why = interop !== undefined ? `interop version ${interop} is not ours (${IETF_INTEROP_VERSION})` : 'no resumable protocol announced';
-  return { protocol: 'put', evidence: ok ? why : `OPTIONS answered ${status}: ${why}` };
+  const webDav = ok && announcesDav(headers.get('dav'));
+  return { protocol: 'put', webDav, evidence: ok ? why : `OPTIONS answered ${status}: ${why}` };
 }
 
 /**

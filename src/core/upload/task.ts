@@ -10,6 +10,7 @@ import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { detectEndpoint, probeHeaders, classifyEndpoint, type EndpointCapabilities } from './detect';
+import { putTargetFor } from './webdav-folder';
 import { fingerprintChange, fingerprintFile } from './fingerprint';
 import { IetfUploader } from './ietf';
 import { createInterimRequester, type InterimRequester } from './interim';
@@ -84,6 +85,8 @@ export function createUploader(protocol: UploadProtocol, capabilities: Partial<E
 export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunner {
   private readonly interim: InterimRequester;
   private uploader?: ProtocolUploader;
+  /** For PUT protocols: the file's URL when the endpoint is a folder (see webdav-folder.ts). */
+  private putTarget?: string;
   private budget?: RetryBudget;
   private lastPersist = 0;
   /** Bytes handed to the connection by the request under way, and where that request started. */
@@ -226,6 +229,16 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
     } else if (protocol === 'tus' || protocol === 'ietf') {
       capabilities = await this.probe(protocol, signal);
     }
+    if (protocol === 'put' || protocol === 'put-range') {
+      this.putTarget = await putTargetFor(this.io(), protocol === 'put-range' || capabilities.webDav === true, signal);
+      if (this.putTarget !== this.rec.url && !isUploadProtocol(this.rec.protocol)) {
+        // The folder said what it is; the file inside it may say otherwise (Apache allows PUT there only).
+        const detected = await detectEndpoint(this.io(), signal);
+        this.logger.info(`${this.tag} protocol ${detected.protocol} for the file (${detected.evidence})`);
+        capabilities = detected;
+        protocol = detected.protocol;
+      }
+    }
     if (protocol === 'put') {
       if (this.options.requireResumable) throw notResumableError(`${redactUrl(this.rec.url)} cannot resume uploads (no tus, IETF draft or WebDAV)`);
       this.logger.warn(`${this.tag} ${redactUrl(this.rec.url)} cannot resume uploads: sending the whole file in one PUT`);
@@ -326,7 +339,7 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
 
   private io(): UploadIo {
     return {
-      endpoint: this.rec.url,
+      endpoint: this.putTarget ?? this.rec.url,
       size: this.size,
       filename: path.basename(this.rec.source),
       logger: this.logger,
