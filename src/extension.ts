@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  BandwidthLimits,
   DEFAULT_RETRY_POLICY,
   DownloadTask,
   HostConnectionLimits,
@@ -49,6 +50,8 @@ class Runtime implements vscode.Disposable {
   /** Identifies this window's extension host in ownership leases. */
   private readonly ownerId = `${vscode.env.sessionId}-${Math.random().toString(36).slice(2, 8)}`;
   private readonly released: ReleasedOwners;
+  /** The global speed limit (a setting) and each transfer's own (kept in its record). */
+  readonly bandwidth = new BandwidthLimits(this.settings.maxBytesPerSecond);
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.store = new GlobalStateTransferStore(context.globalState);
@@ -69,6 +72,7 @@ class Runtime implements vscode.Disposable {
       maxConcurrent: this.settings.maxConcurrent,
       ownerId: this.ownerId,
       isReleased: (owner) => this.released.has(owner),
+      bandwidth: this.bandwidth,
     });
   }
 
@@ -96,9 +100,9 @@ class Runtime implements vscode.Disposable {
       headers: (url: string) => this.hostHeaders.forUrl(url),
       decorate: hooks.decorate,
     };
-    if (record.kind === 'upload') return new UploadTask(record, common);
+    if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: hooks.bandwidth });
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
-    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits });
+    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits, bandwidth: hooks.bandwidth });
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
     const proxy = readProxyConfiguration();
     return new ThreadedDownloadTask(record, {
@@ -108,6 +112,7 @@ class Runtime implements vscode.Disposable {
       headers: common.headers,
       decorate: hooks.decorate,
       connectionLimits: this.connectionLimits,
+      bandwidth: hooks.bandwidth,
       settings: {
         retry: common.retry,
         stallTimeoutMs: common.stallTimeoutMs,
@@ -133,7 +138,7 @@ class Runtime implements vscode.Disposable {
     this.disposables.push(
       this.log,
       new TransfersTree(this.manager),
-      new TransfersStatusBar(this.manager),
+      new TransfersStatusBar(this.manager, this.bandwidth),
       new TransferNotifications(this.manager),
       ...registerCommands(commandContext),
       ...registerUploadCommands(this.uploadContext(), { uploadTo: Commands.uploadTo, uploadActiveFile: Commands.uploadActiveFile }),
@@ -160,6 +165,7 @@ class Runtime implements vscode.Disposable {
     if (affectsTransfers(event)) {
       this.settings = readSettings();
       this.manager.setMaxConcurrent(this.settings.maxConcurrent);
+      this.bandwidth.setGlobalLimit(this.settings.maxBytesPerSecond);
     }
     if (affectsProxy(event)) {
       // New requests take the new way out; running ones finish on their connection.

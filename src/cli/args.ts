@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { parseHeaderLine } from '../core/http/header-line';
+import { parseRate } from '../core/bandwidth/rate';
 
 export const USAGE = `Usage:
   resumable-transfers get <url> -o <path> [--connections <n>] [--sha256 <hex>]
                       [--header "Name: value"]... [--retries <n>] [--stall-timeout <seconds>]
+                      [--limit-rate <speed>]
 
   -o, --output     final file path, or an existing folder (the name then comes from the server)
   --connections    connections per download (default 1)
@@ -11,10 +13,11 @@ export const USAGE = `Usage:
   --header         extra request header, may repeat (never saved to disk)
   --retries        retries after a failure without progress (default 5)
   --stall-timeout  seconds without data before the connection is dropped and resumed (default 30)
+  --limit-rate     most bytes per second, as in curl: 500K, 4M, 1G (K = 1024); 0 = no limit
 
   resumable-transfers put <file> <url> [--protocol auto|tus|ietf|put-range|put]
                       [--chunk-size <bytes>] [--header "Name: value"]... [--retries <n>]
-                      [--stall-timeout <seconds>]
+                      [--stall-timeout <seconds>] [--limit-rate <speed>]
 
   --protocol       auto (default) detects tus, the IETF resumable upload draft, WebDAV PUT with
                    Content-Range, or falls back to a plain PUT (which cannot resume)
@@ -33,6 +36,8 @@ export interface GetCommand {
   headers: Record<string, string>;
   retries: number;
   stallTimeoutSeconds: number;
+  /** Bytes per second; 0 = no limit. */
+  limitRate: number;
 }
 
 export const PROTOCOL_CHOICES = ['auto', 'tus', 'ietf', 'put-range', 'put'] as const;
@@ -47,6 +52,8 @@ export interface PutCommand {
   headers: Record<string, string>;
   retries: number;
   stallTimeoutSeconds: number;
+  /** Bytes per second; 0 = no limit. */
+  limitRate: number;
 }
 
 export type CliCommand = GetCommand | PutCommand | { command: 'help' };
@@ -78,6 +85,7 @@ export function parseCli(argv: string[]): CliCommand {
       'stall-timeout': { type: 'string' },
       protocol: { type: 'string' },
       'chunk-size': { type: 'string' },
+      'limit-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -103,12 +111,31 @@ export function parseCli(argv: string[]): CliCommand {
     headers,
     retries: positiveInteger(values.retries, '--retries', 5, true),
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
+    limitRate: limitRate(values['limit-rate']),
   };
+}
+
+/** curl's --limit-rate syntax: a byte count with an optional binary K/M/G/T suffix. */
+function limitRate(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const rate = parseRate(value);
+  if (rate === undefined) throw new UsageError(`--limit-rate must be a speed such as 500K, 4M or 1G, not "${value}"`);
+  return rate;
 }
 
 function parsePut(
   rest: string[],
-  values: { output?: string; connections?: string; sha256?: string; header?: string[]; retries?: string; 'stall-timeout'?: string; protocol?: string; 'chunk-size'?: string },
+  values: {
+    output?: string;
+    connections?: string;
+    sha256?: string;
+    header?: string[];
+    retries?: string;
+    'stall-timeout'?: string;
+    protocol?: string;
+    'chunk-size'?: string;
+    'limit-rate'?: string;
+  },
 ): PutCommand {
   if (rest.length !== 2) throw new UsageError('put needs a file and a URL');
   if (values.output !== undefined || values.connections !== undefined || values.sha256 !== undefined) {
@@ -130,5 +157,6 @@ function parsePut(
     headers,
     retries: positiveInteger(values.retries, '--retries', 5, true),
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
+    limitRate: limitRate(values['limit-rate']),
   };
 }

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   AbortError,
+  BandwidthLimits,
   DEFAULT_RETRY_POLICY,
   DownloadTask,
   JsonFileTransferStore,
@@ -113,6 +114,7 @@ function taskOptions(command: GetCommand | PutCommand) {
     retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
     stallTimeoutMs: command.stallTimeoutSeconds * 1000,
     headers: () => command.headers,
+    bandwidth: new BandwidthLimits(command.limitRate).gateFor('cli'),
   };
 }
 

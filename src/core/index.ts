@@ -23,3 +23,5 @@ export { parseContentDispositionFilename } from './http/content-disposition';
 export { partPathFor } from './download/part-file';
 export * from './upload';
 export { parseHeaderLine, type HeaderLine } from './http/header-line';
+export * from './bandwidth/limits';
+export { parseRate, formatRate } from './bandwidth/rate';

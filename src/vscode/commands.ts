@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { newDownloadRecord, parseHeaderLine, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import { formatRate, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
@@ -112,6 +112,29 @@ async function setHostHeader(ctx: CommandContext, arg?: unknown): Promise<void> 
   );
 }
 
+/** Asks for a speed in curl's syntax; 0 or nothing lifts the limit. Undefined when dismissed. */
+async function askForLimit(current: number | undefined, name: string): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Limit Speed of {0}', name),
+    prompt: vscode.l10n.t('Bytes per second, written as in curl: 500K, 4M, 1G (K = 1024). 0 or empty removes the limit.'),
+    placeHolder: '4M',
+    value: current ? formatRate(current) : '',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() === '' || parseRate(value) !== undefined ? undefined : vscode.l10n.t('Enter a speed such as 500K, 4M or 1G, or 0 for no limit.')),
+  });
+  if (text === undefined) return undefined;
+  return text.trim() === '' ? 0 : parseRate(text);
+}
+
+async function limitSpeed(ctx: CommandContext, id: string): Promise<void> {
+  const snapshot = ctx.manager.get(id);
+  if (!snapshot) return;
+  const limit = await askForLimit(snapshot.record.maxBytesPerSecond, displayName(snapshot));
+  if (limit === undefined) return;
+  await ctx.manager.setSpeedLimit(id, limit);
+  ctx.log.info(`[${id}] speed limit ${limit > 0 ? `${limit} bytes/s` : 'removed'}`);
+}
+
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const { manager } = ctx;
   const target = (id: string) => {
@@ -153,5 +176,9 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.clearFinished, () => manager.clearFinished()),
     register(Commands.setHostHeader, (arg?: unknown) => setHostHeader(ctx, arg)),
     register(Commands.showLog, () => ctx.log.show()),
+    register(
+      Commands.limitSpeed,
+      onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Limit the speed of which transfer?'), (id) => limitSpeed(ctx, id)),
+    ),
   ];
 }

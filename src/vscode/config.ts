@@ -12,6 +12,8 @@ export interface TransferSettings {
   retries: number;
   stallTimeoutMs: number;
   onExisting: ExistingTargetPolicy;
+  /** Speed limit for all transfers together, bytes per second; 0 = none. */
+  maxBytesPerSecond: number;
 }
 
 export interface ProxyConfiguration {
@@ -34,6 +36,7 @@ export function readSettings(): TransferSettings {
     retries: clamp(c.get<number>(Settings.retries, 5), 0, 100),
     stallTimeoutMs: clamp(c.get<number>(Settings.stallTimeoutSeconds, 30), 5, 3600) * 1000,
     onExisting: policy === 'overwrite' || policy === 'skip' ? policy : 'keepBoth',
+    maxBytesPerSecond: Math.max(0, Math.round(c.get<number>(Settings.maxBytesPerSecond, 0)) || 0),
   };
 }
 

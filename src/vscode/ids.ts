@@ -19,6 +19,7 @@ export const Commands = {
   showLog: `${PREFIX}.showLog`,
   uploadTo: `${PREFIX}.uploadTo`,
   uploadActiveFile: `${PREFIX}.uploadActiveFile`,
+  limitSpeed: `${PREFIX}.limitSpeed`,
 } as const;
 
 export const Views = {
@@ -44,6 +45,7 @@ export const Settings = {
   retries: 'retries',
   stallTimeoutSeconds: 'stallTimeoutSeconds',
   whenTargetExists: 'whenTargetExists',
+  maxBytesPerSecond: 'maxBytesPerSecond',
 } as const;
 
 /** globalState keys: namespaced and versioned so a future format can live beside this one. */

@@ -85,6 +85,7 @@ export function describe(snapshot: TransferSnapshot): string {
     parts.push(sizeText(bytes, length));
     if (progress && progress.bytesPerSecond > 0) parts.push(formatSpeed(progress.bytesPerSecond));
     if (progress?.etaSeconds !== undefined) parts.push(vscode.l10n.t('{0} left', formatDuration(progress.etaSeconds)));
+    parts.push(limitText(snapshot));
     return parts.filter(Boolean).join(' · ');
   } else if (record.state === 'failed') {
     parts.push(`${stateLabel('failed')}: ${localizeError(record.lastError)}`);
@@ -98,7 +99,14 @@ export function describe(snapshot: TransferSnapshot): string {
   }
   if (percent) parts.push(percent);
   if (bytes > 0 || length !== undefined) parts.push(sizeText(bytes, length));
-  return parts.join(' · ');
+  parts.push(limitText(snapshot));
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** The transfer's own speed limit, shown on its row ("limit 1.0 MiB/s"). */
+export function limitText(snapshot: TransferSnapshot): string {
+  const limit = snapshot.record.maxBytesPerSecond;
+  return limit ? vscode.l10n.t('limit {0}', formatSpeed(limit)) : '';
 }
 
 const escape = (text: string) => text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { formatDuration, formatPercent, formatSpeed, type TransferManager } from '../core';
+import { formatDuration, formatPercent, formatSpeed, type BandwidthLimits, type TransferManager, type TransferSnapshot } from '../core';
 import { StatusBarItemId, Views } from './ids';
-import { bytesOf } from './presentation';
+import { bytesOf, displayName } from './presentation';
 
 const REFRESH_INTERVAL_MS = 500;
 
@@ -14,12 +14,16 @@ export class TransfersStatusBar implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly manager: TransferManager) {
+  constructor(
+    private readonly manager: TransferManager,
+    private readonly bandwidth?: BandwidthLimits,
+  ) {
     this.item = vscode.window.createStatusBarItem(StatusBarItemId, vscode.StatusBarAlignment.Left, 50);
     this.item.name = vscode.l10n.t('Transfers');
     this.item.command = `${Views.transfers}.focus`;
     const schedule = () => (this.timer ??= setTimeout(() => this.render(), REFRESH_INTERVAL_MS));
     this.disposables.push(this.item, manager.onDidChange(schedule), manager.onDidProgress(schedule));
+    if (bandwidth) this.disposables.push(bandwidth.onDidChange(schedule));
     this.render();
   }
 
@@ -55,10 +59,23 @@ export class TransfersStatusBar implements vscode.Disposable {
     }
     if (failed.length > 0) parts.push(`$(warning) ${vscode.l10n.t('{0} failed', failed.length)}`);
     this.item.text = parts.join(' · ');
-    this.item.tooltip = vscode.l10n.t('Transfers: {0} active, {1} failed. Click to show the Transfers view.', active.length, failed.length);
+    const summary = vscode.l10n.t('Transfers: {0} active, {1} failed. Click to show the Transfers view.', active.length, failed.length);
+    this.item.tooltip = [summary, ...this.limitLines(active)].join('\n');
     this.item.backgroundColor = failed.length > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = { label: this.item.tooltip };
     this.item.show();
+  }
+
+  /** The global limit and the running transfers' own limits, so a slow transfer explains itself. */
+  private limitLines(active: TransferSnapshot[]): string[] {
+    const lines: string[] = [];
+    const global = this.bandwidth?.globalLimit ?? 0;
+    if (global > 0) lines.push(vscode.l10n.t('Speed limit for all transfers: {0}', formatSpeed(global)));
+    for (const snapshot of active) {
+      const own = snapshot.record.maxBytesPerSecond;
+      if (own) lines.push(vscode.l10n.t('Speed limit for {0}: {1}', displayName(snapshot), formatSpeed(own)));
+    }
+    return lines;
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { USAGE, UsageError, parseCli, parseHeader, type GetCommand } from '../../src/cli/args';
+import { USAGE, UsageError, parseCli, parseHeader, type GetCommand, type PutCommand } from '../../src/cli/args';
 
 const URL_A = 'https://example.com/file.iso';
 const HEX = '0123456789abcdef'.repeat(4);
@@ -24,6 +24,8 @@ describe('parseCli', () => {
       '0',
       '--stall-timeout',
       '15',
+      '--limit-rate',
+      '500K',
     ]);
     const expected: GetCommand = {
       command: 'get',
@@ -34,6 +36,7 @@ describe('parseCli', () => {
       headers: { Authorization: 'Bearer abc:def', 'X-Trace': '42', Accept: '*/*' },
       retries: 0,
       stallTimeoutSeconds: 15,
+      limitRate: 500 * 1024,
     };
     assert.deepEqual(command, expected);
   });
@@ -55,8 +58,15 @@ describe('parseCli', () => {
       headers: {},
       retries: 5,
       stallTimeoutSeconds: 30,
+      limitRate: 0,
     };
     assert.deepEqual(parseCli(['get', URL_A, '-o', 'out.bin']), expected);
+  });
+
+  it('--limit-rate takes curl\'s binary suffixes, for get and put', () => {
+    assert.equal((parseCli(['get', URL_A, '-o', 'o', '--limit-rate', '4M']) as GetCommand).limitRate, 4 * 1024 * 1024);
+    assert.equal((parseCli(['get', URL_A, '-o', 'o', '--limit-rate', '1G']) as GetCommand).limitRate, 1024 ** 3);
+    assert.equal((parseCli(['put', 'f.bin', URL_A, '--limit-rate', '500k']) as PutCommand).limitRate, 500 * 1024);
   });
 
   it('a later --header with the same name wins', () => {
@@ -93,6 +103,8 @@ describe('parseCli', () => {
     { title: '--connections empty', argv: ['get', URL_A, '-o', 'o', '--connections', ''], message: /--connections/ },
     { title: '--retries negative', argv: ['get', URL_A, '-o', 'o', '--retries=-1'], message: /--retries/ },
     { title: '--stall-timeout 0', argv: ['get', URL_A, '-o', 'o', '--stall-timeout', '0'], message: /--stall-timeout/ },
+    { title: '--limit-rate not a speed', argv: ['get', URL_A, '-o', 'o', '--limit-rate', 'fast'], message: /--limit-rate/ },
+    { title: '--limit-rate negative', argv: ['get', URL_A, '-o', 'o', '--limit-rate=-4M'], message: /--limit-rate/ },
     { title: 'header without colon', argv: ['get', URL_A, '-o', 'o', '--header', 'NoColon'], message: /bad header/ },
     { title: 'header without name', argv: ['get', URL_A, '-o', 'o', '--header', ': value'], message: /bad header/ },
     { title: 'header name with a space', argv: ['get', URL_A, '-o', 'o', '--header', 'Bad Name: v'], message: /bad header/ },
@@ -115,7 +127,7 @@ describe('parseCli', () => {
   }
 
   it('USAGE documents every option', () => {
-    for (const option of ['-o', '--output', '--connections', '--sha256', '--header', '--retries', '--stall-timeout']) {
+    for (const option of ['-o', '--output', '--connections', '--sha256', '--header', '--retries', '--stall-timeout', '--limit-rate']) {
       assert.ok(USAGE.includes(option), option);
     }
   });

@@ -9,6 +9,7 @@ import { chooseIfRange, formatRange, parseContentLength, parseContentRange, same
 import type { DownloadRecord, Segment } from '../state/record';
 import { RestartNeeded, SegmentationRefused } from './restart';
 import { StallWatch } from '../http/stall';
+import { passGate, type BandwidthGate } from '../bandwidth/limits';
 
 /** Queued bytes per connection: small, so a split rarely lands in bytes already on their way. */
 const SEGMENT_QUEUE_BYTES = 256 * 1024;
@@ -23,6 +24,8 @@ export interface SegmentHost {
   readonly stallTimeoutMs: number;
   readonly minSplitBytes?: number;
   extraHeaders(): Promise<Record<string, string>>;
+  /** Speed limits every connection's bytes pass through. */
+  readonly bandwidth: BandwidthGate;
   /** Called after every completed write (progress, periodic save). */
   onBytes(): void;
 }
@@ -182,6 +185,7 @@ async function receiveSegment(
       const room = (segment.end as number) - writer.acceptedEnd;
       if (room <= 0) break;
       const chunk = (data as Buffer).length > room ? (data as Buffer).subarray(0, room) : (data as Buffer);
+      await passGate(host.bandwidth, chunk.length, connection.signal, stall);
       await writer.write(chunk);
       if (writer.acceptedEnd >= (segment.end as number)) break;
     }

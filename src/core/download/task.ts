@@ -31,6 +31,7 @@ import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { fetchSegments, type FlowingBody, type SegmentHost } from './segmented';
 import { StallWatch } from '../http/stall';
+import { UNLIMITED, passGate, type BandwidthGate } from '../bandwidth/limits';
 
 export type DownloadProgress = TransferProgress;
 
@@ -56,6 +57,8 @@ export interface DownloadOptions extends RunnerBaseOptions<DownloadRecord> {
   connectionLimits?: HostConnectionLimits;
   /** No segment is split below this size (default 1 MiB). */
   minSplitBytes?: number;
+  /** Speed limits this download's bytes pass through (default: none). */
+  bandwidth?: BandwidthGate;
 }
 
 
@@ -284,6 +287,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
       minSplitBytes: this.options.minSplitBytes,
       extraHeaders: () => this.extraHeaders(),
+      bandwidth: this.bandwidth,
       onBytes: () => {
         const saved = downloadedBytes(this.rec);
         if (saved > this.highWater) this.highWater = saved;
@@ -393,6 +397,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
           }
           if (chunk.length === 0) continue;
         }
+        await passGate(this.bandwidth, chunk.length, connection.signal, stall);
         if (segment.end !== undefined && writer.acceptedEnd + chunk.length > segment.end) {
           throw new TransferError('ERR_LENGTH_MISMATCH', `server sent more than the announced ${segment.end} bytes`);
         }
@@ -538,6 +543,10 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         throw error;
       }
     }
+  }
+
+  private get bandwidth(): BandwidthGate {
+    return this.options.bandwidth ?? UNLIMITED;
   }
 
   private async extraHeaders(): Promise<Record<string, string>> {

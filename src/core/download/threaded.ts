@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { AbortError, TransferError, abortReasonOf } from '../errors';
 import { Emitter, type Event } from '../events';
 import type { HostConnectionLimits } from './host-limits';
+import type { BandwidthGate } from '../bandwidth/limits';
 import { silentLogger, type Logger } from '../logger';
 import type { DownloadRecord } from '../state/record';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
@@ -18,6 +19,8 @@ export interface ThreadedDownloadOptions {
   /** Applied to the record on every save (the manager's ownership lease). */
   decorate?: (record: DownloadRecord) => DownloadRecord;
   connectionLimits?: HostConnectionLimits;
+  /** Speed limits; the worker asks for every chunk while one applies. */
+  bandwidth?: BandwidthGate;
   settings?: WorkerDownloadSettings;
 }
 
@@ -66,13 +69,21 @@ export class ThreadedDownloadTask implements TransferRunner {
     if (signal.aborted) return Promise.reject(new AbortError(abortReasonOf(signal)));
     const worker = new Worker(this.options.workerPath);
     this.worker = worker;
-    const settings: WorkerDownloadSettings = { ...this.options.settings, connectionLimits: this.options.connectionLimits?.toJSON() };
+    const bandwidth = this.options.bandwidth;
+    const settings: WorkerDownloadSettings = {
+      ...this.options.settings,
+      connectionLimits: this.options.connectionLimits?.toJSON(),
+      limited: bandwidth?.limited ?? false,
+    };
+    // A limit set or lifted while the download runs reaches the worker at once.
+    const bandwidthChange = bandwidth?.onDidChange(() => this.send({ type: 'bandwidth', limited: bandwidth.limited }));
     return new Promise<DownloadRecord>((resolve, reject) => {
       let settled = false;
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        bandwidthChange?.dispose();
         this.worker = undefined;
         void worker.terminate();
         outcome();
@@ -92,6 +103,12 @@ export class ThreadedDownloadTask implements TransferRunner {
             Promise.resolve(this.options.headers?.(message.url) ?? {}).then(
               (value) => this.send({ type: 'reply', id: message.id, value }),
               () => this.send({ type: 'reply', id: message.id, value: {} }),
+            );
+            break;
+          case 'take':
+            (bandwidth?.take(message.bytes, signal) ?? Promise.resolve()).then(
+              () => this.send({ type: 'reply', id: message.id }),
+              (error: unknown) => this.send({ type: 'reply', id: message.id, error: String(error) }),
             );
             break;
           case 'progress':

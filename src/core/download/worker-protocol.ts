@@ -21,12 +21,15 @@ export interface WorkerDownloadSettings {
   proxy?: ProxyFactoryOptions;
   /** Per-host connection limits known so far (HostConnectionLimits.toJSON()). */
   connectionLimits?: Record<string, number>;
+  /** Whether a speed limit applies at the start (later changes arrive as `bandwidth` messages). */
+  limited?: boolean;
 }
 
 export type ToWorker =
   | { type: 'start'; record: DownloadRecord; settings: WorkerDownloadSettings }
   | { type: 'abort'; reason: string }
   | { type: 'checkpoint' }
+  | { type: 'bandwidth'; limited: boolean }
   | { type: 'reply'; id: number; value?: unknown; error?: string };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -34,6 +37,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type FromWorker =
   | { type: 'put'; id: number; record: DownloadRecord }
   | { type: 'headers'; id: number; url: string }
+  /** Speed limits live with the owner (one global bucket for every worker): may these bytes pass? */
+  | { type: 'take'; id: number; bytes: number }
   | { type: 'progress'; progress: TransferProgress }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'limits'; limits: Record<string, number> }

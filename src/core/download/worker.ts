@@ -5,6 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { AbortError } from '../errors';
+import { Emitter } from '../events';
+import type { BandwidthGate } from '../bandwidth/limits';
 import { DownloadTask } from './task';
 import { HostConnectionLimits } from './host-limits';
 import { NodeFetchHttpClient } from '../http/client';
@@ -22,7 +24,7 @@ let nextId = 1;
 const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
 /** Asks the owning thread and waits for its reply. */
-type Request = { type: 'put'; record: DownloadRecord } | { type: 'headers'; url: string };
+type Request = { type: 'put'; record: DownloadRecord } | { type: 'headers'; url: string } | { type: 'take'; bytes: number };
 
 function ask<T>(message: Request): Promise<T> {
   const id = nextId++;
@@ -50,6 +52,37 @@ const logger: Logger = {
   error: (message) => post({ type: 'log', level: 'error', message }),
 };
 
+/**
+ * The buckets live with the owner, shared by every transfer's worker; this side only knows
+ * whether a limit applies, so an unlimited download never sends a message per chunk.
+ */
+const bandwidthChanged = new Emitter<void>();
+const bandwidth: BandwidthGate = {
+  limited: false,
+  onDidChange: bandwidthChanged.event,
+  take: (bytes, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      ask<void>({ type: 'take', bytes }).then(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    }),
+};
+
+function setLimited(limited: boolean): void {
+  (bandwidth as { limited: boolean }).limited = limited;
+  bandwidthChanged.fire();
+}
+
 const controller = new AbortController();
 let task: DownloadTask | undefined;
 
@@ -68,6 +101,9 @@ port.on('message', (message: ToWorker) => {
     case 'checkpoint':
       void task?.checkpoint();
       break;
+    case 'bandwidth':
+      setLimited(message.limited);
+      break;
     case 'start':
       void start(message.record, message.settings);
       break;
@@ -82,6 +118,7 @@ async function start(record: DownloadRecord, settings: Extract<ToWorker, { type:
     userAgent: settings.userAgent,
     agentFor: proxy ? (url) => proxy.agentFor(url) : undefined,
   });
+  setLimited(settings.limited ?? false);
   const limits = HostConnectionLimits.fromJSON(settings.connectionLimits, (all) => post({ type: 'limits', limits: all }));
   task = new DownloadTask(record, {
     http,
@@ -93,6 +130,7 @@ async function start(record: DownloadRecord, settings: Extract<ToWorker, { type:
     progressIntervalMs: settings.progressIntervalMs,
     minSplitBytes: settings.minSplitBytes,
     connectionLimits: limits,
+    bandwidth,
     headers: (url) => ask<Record<string, string>>({ type: 'headers', url }),
   });
   task.onProgress((progress) => post({ type: 'progress', progress }));

@@ -48,6 +48,8 @@ interface RecordBase {
    * saved before records named machines: the first machine that finds the bytes adopts them.
    */
   machine?: MachineRef;
+  /** The user's speed limit for this transfer in bytes per second (absent: none of its own). */
+  maxBytesPerSecond?: number;
 }
 
 export interface DownloadRecord extends RecordBase {
@@ -177,6 +179,7 @@ function checkBase(value: Record<string, unknown>): string | undefined {
   }
   if (!isOptional(value.restartReason, isString) || !isOptional(value.restartCode, isString)) return 'restart reason malformed';
   if (value.machine !== undefined && !isMachine(value.machine)) return 'machine malformed';
+  if (!isOptional(value.maxBytesPerSecond, isCount)) return 'maxBytesPerSecond malformed';
   return checkHttpUrl(value.url);
 }
 

@@ -10,6 +10,7 @@ import { adoptIfFound } from '../state/adoption';
 import { whereIs, type MachineRef } from '../state/machine';
 import type { TransferProgress, TransferRunner } from './runner';
 import type { TransferStore } from '../state/store';
+import { BandwidthLimits, UNLIMITED, type BandwidthGate } from '../bandwidth/limits';
 
 /** Builds the runner for a record; the manager does not care whether it downloads or uploads. */
 export type RunnerFactory = (record: TransferRecord, hooks: RunnerHooks) => TransferRunner;
@@ -17,6 +18,8 @@ export type RunnerFactory = (record: TransferRecord, hooks: RunnerHooks) => Tran
 export interface RunnerHooks {
   /** Must be applied to the record on every save: it carries this manager's ownership lease. */
   decorate: <T extends TransferRecord>(record: T) => T;
+  /** The speed limits this transfer's bytes pass through (its own and the global one). */
+  bandwidth: BandwidthGate;
 }
 
 export interface TransferManagerOptions {
@@ -44,6 +47,8 @@ export interface TransferManagerOptions {
   machine?: MachineRef;
   /** For tests: whether a path exists on this machine (adoption of records without a machine). */
   pathExists?: (file: string) => Promise<boolean>;
+  /** Global and per-transfer speed limits; the per-transfer ones are kept in the records. */
+  bandwidth?: BandwidthLimits;
 }
 
 /**
@@ -144,6 +149,7 @@ export class TransferManager implements Disposable {
     for (const saved of records) {
       if (this.entries.has(saved.id)) continue;
       const { record, held } = await this.place(saved);
+      this.options.bandwidth?.setTransferLimit(record.id, record.maxBytesPerSecond);
       const entry: Entry = { record, held };
       if (held) {
         this.logger.info(`[${record.id}] ${held === 'other-machine' ? `its data is on ${record.machine?.label ?? '?'}` : 'machine unknown'}: shown, not run`);
@@ -170,6 +176,7 @@ export class TransferManager implements Disposable {
   async add(record: TransferRecord): Promise<TransferSnapshot> {
     const machine = this.options.machine;
     const entry: Entry = { record: { ...record, state: 'queued', ...(machine ? { machine } : {}) } };
+    this.options.bandwidth?.setTransferLimit(record.id, record.maxBytesPerSecond);
     this.entries.set(record.id, entry);
     await this.save(entry.record);
     this.announce(entry);
@@ -203,6 +210,21 @@ export class TransferManager implements Disposable {
     }
     await this.setState(entry, 'queued', { lastError: undefined });
     this.schedule();
+  }
+
+  /**
+   * Sets the transfer's own speed limit (0 lifts it). A running transfer slows down or speeds up
+   * within a second; the limit is saved with the record and applies again after a reload.
+   */
+  async setSpeedLimit(id: string, bytesPerSecond: number): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    const limit = Math.max(0, Math.round(bytesPerSecond));
+    this.options.bandwidth?.setTransferLimit(id, limit);
+    // A running transfer's own saves carry the new value too (see decorate).
+    entry.record = { ...entry.record, maxBytesPerSecond: limit || undefined, updatedAt: this.clock.now() };
+    await this.save(entry.record);
+    this.announce(entry);
   }
 
   retry(id: string): Promise<void> {
@@ -241,6 +263,7 @@ export class TransferManager implements Disposable {
 
   private async forget(id: string): Promise<void> {
     this.entries.delete(id);
+    this.options.bandwidth?.forget(id);
     await this.options.store.delete(id);
     this.changeEmitter.fire({ id });
     this.schedule();
@@ -306,8 +329,15 @@ export class TransferManager implements Disposable {
   private readonly decorate = <T extends TransferRecord>(record: T): T => {
     const machine = this.options.machine ? { machine: this.options.machine } : {};
     const lease = this.releasing ? undefined : { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs };
-    return { ...record, ...machine, lease };
+    const bandwidth = this.options.bandwidth;
+    // The runner's copy of the record predates a limit set while it runs: the manager's value wins.
+    const limit = bandwidth ? { maxBytesPerSecond: bandwidth.limitOf(record.id) || undefined } : {};
+    return { ...record, ...machine, ...limit, lease };
   };
+
+  private hooksFor(id: string): RunnerHooks {
+    return { decorate: this.decorate, bandwidth: this.options.bandwidth?.gateFor(id) ?? UNLIMITED };
+  }
 
   /**
    * Where a saved record's bytes are: here (a record without a machine is adopted, and saved so,
@@ -345,7 +375,7 @@ export class TransferManager implements Disposable {
   }
 
   private start(entry: Entry): void {
-    const runner = this.options.createRunner(entry.record, { decorate: this.decorate });
+    const runner = this.options.createRunner(entry.record, this.hooksFor(entry.record.id));
     const controller = new AbortController();
     entry.runner = runner;
     entry.controller = controller;
@@ -394,7 +424,7 @@ export class TransferManager implements Disposable {
   /** A stopped upload still holds a resource on the server: let its runner release it. */
   private async discardRemote(record: TransferRecord): Promise<TransferRecord> {
     if (record.kind !== 'upload' || !record.uploadUrl) return record;
-    const runner = this.options.createRunner(record, { decorate: this.decorate });
+    const runner = this.options.createRunner(record, this.hooksFor(record.id));
     try {
       await runner.discard?.();
       return runner.record;

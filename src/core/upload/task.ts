@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { UNLIMITED, passGate, type BandwidthGate } from '../bandwidth/limits';
 import * as path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted, type TransferErrorCode } from '../errors';
@@ -50,11 +51,15 @@ export interface UploadOptions extends RunnerBaseOptions<UploadRecord> {
   requireResumable?: boolean;
   /** A local file that changed since the upload began: start over (default) or fail with ERR_FILE_CHANGED. */
   onFileChanged?: 'restart' | 'fail';
+  /** Speed limits this upload's bytes pass through (default: none). */
+  bandwidth?: BandwidthGate;
 }
 
 /** Restarts from byte 0 within one run before we give up. */
 const MAX_RESTARTS = 3;
 const READ_CHUNK = 1024 * 1024;
+/** Under a speed limit a read is sent in pieces this big, so the rate stays smooth. */
+const LIMITED_PIECE = 64 * 1024;
 /** Time allowed for a termination request on cancel. */
 const TERMINATE_TIMEOUT_MS = 5_000;
 
@@ -389,13 +394,28 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
       }, ms);
     };
     this.inFlight = { start, sent: 0 };
+    const bandwidth = this.options.bandwidth ?? UNLIMITED;
+    const watchdog = { stop: () => clearTimeout(timer), arm: () => arm('stall', stallMs) };
+    const pass = (piece: Buffer) => {
+      this.inFlight.sent += piece.length;
+      arm('stall', stallMs);
+      this.tick();
+    };
     const counter = new Transform({
       highWaterMark: READ_CHUNK,
       transform: (chunk: Buffer, _encoding, callback) => {
-        this.inFlight.sent += chunk.length;
-        arm('stall', stallMs);
-        this.tick();
-        callback(null, chunk);
+        if (!bandwidth.limited) {
+          pass(chunk);
+          return callback(null, chunk);
+        }
+        void (async () => {
+          for (let at = 0; at < chunk.length; at += LIMITED_PIECE) {
+            const piece = chunk.subarray(at, at + LIMITED_PIECE);
+            await passGate(bandwidth, piece.length, connection.signal, watchdog);
+            pass(piece);
+            counter.push(piece);
+          }
+        })().then(() => callback(), (error: unknown) => callback(error as Error));
       },
     });
     counter.once('end', () => arm('timeout', responseMs));

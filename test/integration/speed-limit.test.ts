@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BandwidthLimits, downloadedBytes, newDownloadRecord, type DownloadRecord } from '../../src/core';
+import { ThreadedDownloadTask } from '../../src/core/download/threaded';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { assertBuilt, runCli, waitFor } from '../support/cli';
+
+const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
+const MiB = 1024 * 1024;
+const SIZE = 3 * MiB;
+
+/**
+ * Speed limits against a real loopback server. Bounds are generous (the machine is shared): the
+ * point is that a limited download takes about as long as the limit says, not milliseconds.
+ */
+describe('speed limits', function () {
+  this.timeout(30_000);
+  let server: FaultServer;
+  let h: Harness;
+  const body = randomBytesSeeded(SIZE, 77);
+
+  before(assertBuilt);
+  beforeEach(async () => {
+    server = await startFaultServer();
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await server.close();
+    await h.cleanup();
+  });
+
+  for (const connections of [1, 4]) {
+    it(`a 1 MiB/s limit makes a 3 MiB download with ${connections} connection(s) take about 3 s, bytes intact`, async () => {
+      server.route('/f.bin', { body, etag: '"l1"' });
+      const limits = new BandwidthLimits(MiB);
+      const task = h.task(server.url('/f.bin'), { bandwidth: limits.gateFor('t'), minSplitBytes: 256 * 1024, record: { connections } });
+      const started = Date.now();
+      const done = await runToEnd(task);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(sha256(await readFile(done.target!)), sha256(body));
+      // 3 MiB minus a quarter-second burst at 1 MiB/s is 2.75 s.
+      assert.ok(seconds >= 2.2 && seconds < 8, `took ${seconds} s`);
+      if (connections > 1) assert.ok(server.requests.length >= 2, 'several connections were used');
+    });
+  }
+
+  it('a limit set while a worker-thread download runs slows it within a second; lifting it lets it finish', async () => {
+    server.route('/w.bin', { body, etag: '"w1"', rateBytesPerSec: 2 * MiB });
+    const limits = new BandwidthLimits(0);
+    const store = h.store;
+    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: server.url('/w.bin'), targetDir: h.dir, now: Date.now() });
+    const task = new ThreadedDownloadTask(record, { workerPath: WORKER, store, bandwidth: limits.gateFor('w'), settings: { progressIntervalMs: 50 } });
+    let bytes = 0;
+    task.onProgress((progress) => (bytes = progress.bytes));
+    const running = task.run(new AbortController().signal);
+    await waitFor(() => bytes > 0);
+    limits.setTransferLimit('w', 256 * 1024);
+    await new Promise((r) => setTimeout(r, 1000));
+    const from = bytes;
+    await new Promise((r) => setTimeout(r, 2000));
+    const moved = bytes - from;
+    // 2 s at 256 KiB/s is 512 KiB; unlimited the server would have sent 4 MiB (all of the rest).
+    assert.ok(moved > 256 * 1024 && moved < 900 * 1024, `moved ${moved} bytes in 2 s under a 256 KiB/s limit`);
+    limits.setTransferLimit('w', 0);
+    const done = await running;
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(downloadedBytes(done), SIZE);
+  });
+
+  it('CLI get --limit-rate 1M takes about as long as the limit says', async () => {
+    server.route('/c.bin', { body, etag: '"c1"' });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-limit-'));
+    try {
+      const target = path.join(dir, 'c.bin');
+      const started = Date.now();
+      const result = await runCli(['get', server.url('/c.bin'), '-o', target, '--limit-rate', '1M']);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(sha256(await readFile(target)), sha256(body));
+      assert.ok(seconds >= 2.2 && seconds < 10, `took ${seconds} s`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
