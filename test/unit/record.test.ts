@@ -147,6 +147,9 @@ describe('validateRecord', () => {
 
       // Download fields
       { title: 'missing targetDir', value: without(download(), 'targetDir') },
+      { title: 'negative generation', value: { ...download(), generation: -1 } },
+      { title: 'partFile without inode', value: { ...download(), partFile: { generation: 0, birthtimeMs: 1 } } },
+      { title: 'partFile as a string', value: { ...download(), partFile: 'x.part' } },
       { title: 'empty target', value: download({ target: '' }) },
       { title: 'negative length', value: download({ length: -1, segments: [{ start: 0, done: 0 }] }) },
       { title: 'fractional length', value: download({ length: 999.5 }) },
@@ -223,7 +226,20 @@ describe('validateRecord', () => {
 });
 
 describe('reconcileWithPartSize', () => {
-  const cases: Array<{ title: string; segments: Segment[]; partSize: number; expected: number[]; length?: number }> = [
+  const cases: Array<{ title: string; segments: Segment[]; partSize: number; expected: number[]; length?: number; keepUnclaimed?: boolean }> = [
+    { title: 'keepUnclaimed: one segment behind the disk takes the file\'s bytes', segments: [{ start: 0, end: 1_000, done: 300 }], partSize: 500, expected: [500], keepUnclaimed: true },
+    { title: 'keepUnclaimed: never past the segment end', segments: [{ start: 0, end: 1_000, done: 300 }], partSize: 1_200, expected: [1_000], keepUnclaimed: true },
+    { title: 'keepUnclaimed: open segment takes the file size', segments: [{ start: 0, done: 10 }], partSize: 4_096, expected: [4_096], length: undefined, keepUnclaimed: true },
+    {
+      title: 'keepUnclaimed: several segments never take unclaimed bytes (a sparse file proves nothing)',
+      segments: [
+        { start: 0, end: 500, done: 10 },
+        { start: 500, end: 1_000, done: 100 },
+      ],
+      partSize: 1_000,
+      expected: [10, 100],
+      keepUnclaimed: true,
+    },
     { title: 'record ahead of disk is cut back', segments: [{ start: 0, end: 1_000, done: 800 }], partSize: 500, expected: [500] },
     { title: 'record behind disk is kept', segments: [{ start: 0, end: 1_000, done: 300 }], partSize: 500, expected: [300] },
     { title: 'record equal to disk is kept', segments: [{ start: 0, end: 1_000, done: 500 }], partSize: 500, expected: [500] },
@@ -260,11 +276,11 @@ describe('reconcileWithPartSize', () => {
     },
   ];
   for (const testCase of cases) {
-    const { title, segments, partSize, expected } = testCase;
+    const { title, segments, partSize, expected, keepUnclaimed } = testCase;
     it(`${title}`, () => {
       const record = download({ segments, length: 'length' in testCase ? testCase.length : 1_000 });
       const before = JSON.stringify(record);
-      const reconciled = reconcileWithPartSize(record, partSize);
+      const reconciled = reconcileWithPartSize(record, partSize, keepUnclaimed);
       assert.deepEqual(reconciled.segments.map((s) => s.done), expected);
       // Starts and ends never move; other fields are carried over.
       assert.deepEqual(reconciled.segments.map((s) => [s.start, s.end]), segments.map((s) => [s.start, s.end]));

@@ -2,6 +2,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { fromFileSystemError } from '../errors';
+import type { PartFileIdentity } from '../state/record';
 
 /** Data lives in `<target>.part` until it is complete, verified and synced. */
 export function partPathFor(target: string): string {
@@ -23,6 +24,44 @@ export async function exists(filePath: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+export function identityOf(generation: number, stats: { ino: number; birthtimeMs: number }): PartFileIdentity {
+  return { generation, ino: stats.ino, birthtimeMs: stats.birthtimeMs };
+}
+
+export function sameIdentity(a: PartFileIdentity | undefined, b: PartFileIdentity | undefined): boolean {
+  return a !== undefined && b !== undefined && a.generation === b.generation && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+}
+
+/** Size and identity (for `generation`) of the part file, or undefined when there is none. */
+export async function statPartFile(partPath: string, generation: number): Promise<{ size: number; identity: PartFileIdentity } | undefined> {
+  try {
+    const stats = await fs.stat(partPath);
+    return { size: stats.size, identity: identityOf(generation, stats) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromFileSystemError(error, `read ${partPath}`);
+  }
+}
+
+/**
+ * Replaces the part file with a new, empty one for `generation`. The new file is created before
+ * the old one goes, so the two never share an inode number.
+ */
+export async function createPartFile(partPath: string, generation: number): Promise<PartFileIdentity> {
+  const fresh = `${partPath}.new`;
+  try {
+    await fs.mkdir(path.dirname(partPath), { recursive: true });
+    await fs.rm(fresh, { force: true });
+    const handle = await fs.open(fresh, 'wx');
+    const stats = await handle.stat();
+    await handle.close();
+    await fs.rename(fresh, partPath);
+    return identityOf(generation, stats);
+  } catch (error) {
+    throw fromFileSystemError(error, `create ${partPath}`);
   }
 }
 

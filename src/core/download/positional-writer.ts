@@ -25,6 +25,8 @@ export class PositionalWriter {
     private position: number,
     private readonly onWritten: (bytes: number) => void,
     private readonly maxQueuedBytes = 1024 * 1024,
+    /** Awaited before each chunk is accepted when it returns a promise (e.g. a save catching up). */
+    private readonly gate?: () => Promise<void> | undefined,
   ) {
     this.written = position;
   }
@@ -36,6 +38,8 @@ export class PositionalWriter {
 
   /** Accepts a chunk; waits only when too much is queued (backpressure to the network). */
   async write(chunk: Buffer): Promise<void> {
+    const wait = this.gate?.();
+    if (wait) await wait;
     this.check();
     this.queued.push(chunk);
     this.queuedBytes += chunk.length;

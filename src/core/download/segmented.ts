@@ -28,6 +28,8 @@ export interface SegmentHost {
   readonly bandwidth: BandwidthGate;
   /** Called after every completed write (progress, periodic save). */
   onBytes(): void;
+  /** Awaited before a write when it returns a promise (a save catching up). */
+  beforeWrite?(): Promise<void> | undefined;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -176,6 +178,7 @@ async function receiveSegment(
       host.onBytes();
     },
     SEGMENT_QUEUE_BYTES,
+    host.beforeWrite && (() => host.beforeWrite?.()),
   );
   let failure: unknown;
   try {

@@ -12,7 +12,21 @@ import {
 } from '../errors';
 import { nextFreeName, pickServerFilename, resolveInside } from '../filename';
 import { networkError, type HttpClient, type HttpResponse } from '../http/client';
-import { exists, fileSize, openNoFollow, openPartFile, partPathFor, readAt, sha256File, syncDirectory } from './part-file';
+import {
+  createPartFile,
+  exists,
+  fileSize,
+  identityOf,
+  openNoFollow,
+  openPartFile,
+  partPathFor,
+  readAt,
+  sameIdentity,
+  sha256File,
+  statPartFile,
+  syncDirectory,
+} from './part-file';
+import { ProgressSaver } from './progress-saver';
 import { PositionalWriter } from './positional-writer';
 import {
   chooseIfRange,
@@ -22,7 +36,7 @@ import {
   parseUnsatisfiedRange,
   sameRepresentation,
 } from '../http/range';
-import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy } from '../state/record';
+import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy, type Segment } from '../state/record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
 import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
@@ -42,7 +56,7 @@ export interface DownloadOptions extends RunnerBaseOptions<DownloadRecord> {
   retry?: RetryPolicy;
   /** No bytes for this long aborts the connection and resumes (default 30 s). */
   stallTimeoutMs?: number;
-  /** How often the record is saved while bytes flow (default 1 s). */
+  /** How soon bytes on disk are in the saved record, whether or not more arrive (default 1 s). */
   persistIntervalMs?: number;
   /**
    * Also save after this many new bytes (default 64 MiB). Bytes past the saved count are never
@@ -73,8 +87,7 @@ const MAX_RESTARTS = 3;
  * rename that never overwrites an existing file.
  */
 export class DownloadTask extends RunnerBase<DownloadRecord> implements TransferRunner {
-  private lastPersist = 0;
-  private lastPersistBytes = 0;
+  private readonly saver: ProgressSaver;
   /** The most bytes ever saved in this run: only bytes beyond it are progress. */
   private highWater = 0;
   /** Set when the server does not serve ranges well enough: one connection from then on. */
@@ -86,6 +99,26 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
     super(record, options);
     this.connectionLimits = options.connectionLimits ?? new HostConnectionLimits();
+    this.saver = new ProgressSaver({
+      segments: () => this.rec.segments,
+      save: () => this.keeper.saveSoon(),
+      intervalMs: options.persistIntervalMs ?? 1000,
+      everyBytes: options.persistEveryBytes ?? 64 * 1024 * 1024,
+      logger: this.logger,
+      tag: this.tag,
+    });
+  }
+
+  /** Saves claim only synced bytes (see ProgressSaver). */
+  protected override presentRecord(live: DownloadRecord): DownloadRecord {
+    const segments = this.saver.claimable(live.segments);
+    return segments === live.segments ? live : { ...live, segments };
+  }
+
+  /** A patch that brings a new segment layout vouches for its progress (restart, reconciliation). */
+  protected override update(patch: Partial<DownloadRecord>): Promise<void> {
+    if (patch.segments) this.saver.adopt(patch.segments);
+    return super.update(patch);
   }
 
   /**
@@ -94,10 +127,19 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
    * AbortError; the record keeps everything needed to resume).
    */
   async run(signal: AbortSignal): Promise<DownloadRecord> {
-    const budget = new RetryBudget(this.options.retry ?? DEFAULT_RETRY_POLICY);
-    let restarts = 0;
     await this.update({ state: 'running', lastError: undefined });
     this.logger.info(`${this.tag} start ${redactUrl(this.rec.url)}`);
+    this.saver.start();
+    try {
+      return await this.runAttempts(signal);
+    } finally {
+      this.saver.stop();
+    }
+  }
+
+  private async runAttempts(signal: AbortSignal): Promise<DownloadRecord> {
+    const budget = new RetryBudget(this.options.retry ?? DEFAULT_RETRY_POLICY);
+    let restarts = 0;
     for (;;) {
       try {
         throwIfAborted(signal);
@@ -278,7 +320,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const connections = this.connectionsToUse();
     this.lastConnections = connections;
     this.logger.info(`${this.tag} ${connections} connection(s) over ${this.rec.segments.length} piece(s)`);
-    const handle = await openPartFile(partPathFor(target), truncateTo);
+    const handle = await this.openPart(truncateTo);
     const host: SegmentHost = {
       record: this.rec,
       http: this.options.http,
@@ -293,10 +335,13 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         if (saved > this.highWater) this.highWater = saved;
         this.tick();
       },
+      beforeWrite: () => this.saver.room(),
     };
+    this.saver.attach(handle);
     try {
       await fetchSegments(host, handle, connections, signal, flowing);
     } finally {
+      await this.saver.detach();
       await handle.close().catch(() => undefined);
       this.tick(true);
     }
@@ -367,7 +412,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const target = this.rec.target;
     if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
     const segment = this.rec.segments[0];
-    const handle = await openPartFile(partPathFor(target), position);
+    const handle = await this.openPart(position);
+    this.saver.attach(handle);
     const stallMs = this.options.stallTimeoutMs ?? 30_000;
     const stall = new StallWatch(stallMs, () => connection.abort(new AbortError('stall')));
     let verify = overlap > 0 ? await readAt(handle, position - overlap, overlap) : undefined;
@@ -377,7 +423,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       const end = segment.start + segment.done;
       if (end > this.highWater) this.highWater = end;
       this.tick();
-    });
+    }, undefined, () => this.saver.room());
     let failure: unknown;
     try {
       stall.arm();
@@ -412,6 +458,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       (error: unknown) => error,
     );
     stall.stop();
+    await this.saver.detach();
     await handle.close().catch(() => undefined);
     this.tick(true);
     if (failure !== undefined) throw failure;
@@ -427,45 +474,70 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     }
   }
 
-  /** Progress event and periodic save, both throttled. */
+  /** Progress event (throttled) and a save by volume; the saver's timer saves by time. */
   private tick(force = false): void {
-    const now = this.clock.now();
-    const bytes = downloadedBytes(this.rec);
-    this.reportProgress(bytes, this.rec.length, force);
-    if (bytes < this.lastPersistBytes) this.lastPersistBytes = bytes;
-    const due =
-      now - this.lastPersist >= (this.options.persistIntervalMs ?? 1000) ||
-      bytes - this.lastPersistBytes >= (this.options.persistEveryBytes ?? 64 * 1024 * 1024);
-    if (force || due) {
-      this.lastPersist = now;
-      this.lastPersistBytes = bytes;
-      this.keeper.saveSoon();
-    }
+    this.reportProgress(downloadedBytes(this.rec), this.rec.length, force);
+    this.saver.noteWritten();
   }
 
-  /** Trusts the part file over the record: a lazily flushed record may be behind or ahead. */
+  /**
+   * Squares a possibly stale record (globalState is flushed lazily, a kill loses the last save)
+   * with the part file before any request. Bytes count only while the file is this generation's
+   * and the record vouches for them; a record that is behind keeps the file's extra bytes only
+   * when that is provably safe: one segment written in order from byte 0, and a strong validator
+   * that the resume's If-Range makes the server check.
+   */
   private async reconcile(): Promise<number> {
     if (!this.rec.target) return 0;
-    const size = await fileSize(partPathFor(this.rec.target));
-    const reconciled = reconcileWithPartSize(this.rec, size);
+    const partPath = partPathFor(this.rec.target);
+    const generation = this.rec.generation ?? 0;
+    const found = await statPartFile(partPath, generation);
     const claimed = downloadedBytes(this.rec);
-    const held = downloadedBytes(reconciled);
-    if (held !== claimed) {
-      this.logger.info(`${this.tag} record said ${claimed} bytes, part file holds ${size}: resuming with ${held}`);
-      await this.update({ segments: reconciled.segments });
+    const ours = found !== undefined && (this.rec.partFile === undefined || sameIdentity(this.rec.partFile, found.identity));
+    let segments: Segment[];
+    if (found && !ours) {
+      this.logger.warn(`${this.tag} ${partPath} is not the part file of generation ${generation}: counting none of its bytes`);
+      const partFile = await createPartFile(partPath, generation);
+      segments = reconcileWithPartSize(this.rec, 0).segments;
+      await this.update({ partFile, segments });
+    } else {
+      const size = found?.size ?? 0;
+      const keepUnclaimed = found !== undefined && this.rec.partFile !== undefined && chooseIfRange(this.rec) !== undefined;
+      segments = reconcileWithPartSize(this.rec, size, keepUnclaimed).segments;
+      const held = segments.reduce((sum, segment) => sum + segment.done, 0);
+      if (held !== claimed) {
+        this.logger.info(`${this.tag} record said ${claimed} bytes, part file holds ${size}: resuming with ${held}`);
+        await this.update({ segments });
+      }
     }
+    const held = downloadedBytes(this.rec);
     if (this.highWater < held) this.highWater = held;
-    return reconciled.segments[0].done;
+    return this.rec.segments[0].done;
   }
 
+  /** Opens this generation's part file (cut to `truncateTo`) and records which file it is. */
+  private async openPart(truncateTo: number): Promise<Awaited<ReturnType<typeof openPartFile>>> {
+    const partPath = partPathFor(this.rec.target as string);
+    const handle = await openPartFile(partPath, truncateTo);
+    try {
+      const identity = identityOf(this.rec.generation ?? 0, await handle.stat());
+      if (!sameIdentity(identity, this.rec.partFile)) await this.update({ partFile: identity });
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw fromFileSystemError(error, `open ${partPath}`);
+    }
+    return handle;
+  }
+
+  /** A new generation in a new part file: no byte of the old one can be counted again. */
   private async restartFromZero(reason: string, code: TransferErrorCode): Promise<void> {
     this.logger.warn(`${this.tag} restarting from byte 0: ${reason}`);
-    if (this.rec.target) {
-      const handle = await openPartFile(partPathFor(this.rec.target), 0);
-      await handle.close();
-    }
+    const generation = (this.rec.generation ?? 0) + 1;
+    const partFile = this.rec.target ? await createPartFile(partPathFor(this.rec.target), generation) : undefined;
     this.resetSpeed();
     await this.update({
+      generation,
+      partFile,
       restartReason: reason,
       restartCode: code,
       length: undefined,

@@ -12,6 +12,11 @@ export interface RecordKeeperOptions<T extends TransferRecord> {
   tag: string;
   /** Applied on every save (the manager's ownership lease). */
   decorate?: (record: T) => T;
+  /**
+   * What a save stores and announces, given the live record (default: the live record). A
+   * download stores only the progress it has synced to disk, while the live record runs ahead.
+   */
+  present?: (live: T) => T;
 }
 
 /**
@@ -68,9 +73,10 @@ export class RecordKeeper<T extends TransferRecord> {
   private async save(): Promise<void> {
     const stamped = { ...this.current, updatedAt: this.options.clock.now() };
     this.current = this.options.decorate ? this.options.decorate(stamped) : stamped;
+    const saved = this.options.present ? this.options.present(this.current) : this.current;
     // Stores may keep what they are given: hand them a snapshot, not the live object.
-    await this.options.store.put(structuredClone(this.current));
-    this.emitter.fire(this.current);
+    await this.options.store.put(structuredClone(saved));
+    this.emitter.fire(saved);
   }
 }
 

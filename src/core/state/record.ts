@@ -19,6 +19,17 @@ export interface Segment {
   done: number;
 }
 
+/**
+ * Which file on disk holds a generation's bytes. Every restart from byte 0 starts a new
+ * generation in a new part file, so a stale record (globalState is flushed lazily) recognises a
+ * `.part` that is not the one its progress describes, and counts none of it.
+ */
+export interface PartFileIdentity {
+  generation: number;
+  ino: number;
+  birthtimeMs: number;
+}
+
 export interface RecordedError {
   code: string;
   message: string;
@@ -76,6 +87,10 @@ export interface DownloadRecord extends RecordBase {
   connections?: number;
   /** When the final name is taken: keep both (`name (1).ext`, default), replace it, or fail. */
   onExisting?: ExistingTargetPolicy;
+  /** Counts restarts from byte 0; bytes of an older generation never count (default 0). */
+  generation?: number;
+  /** The part file this generation writes; its bytes count only while it is still that file. */
+  partFile?: PartFileIdentity;
 }
 
 export type ExistingTargetPolicy = 'keepBoth' | 'overwrite' | 'skip';
@@ -194,6 +209,9 @@ function checkDownload(value: Record<string, unknown>): string | undefined {
   if (value.sha256 !== undefined && !(isString(value.sha256) && /^[0-9a-f]{64}$/.test(value.sha256))) return 'sha256 malformed';
   if (!isOptional(value.connections, isCount)) return 'connections malformed';
   if (value.onExisting !== undefined && !EXISTING_TARGET_POLICIES.includes(value.onExisting as ExistingTargetPolicy)) return 'onExisting malformed';
+  if (!isOptional(value.generation, isCount)) return 'generation malformed';
+  const part = value.partFile;
+  if (part !== undefined && !(isObject(part) && isCount(part.generation) && isCount(part.ino) && typeof part.birthtimeMs === 'number')) return 'partFile malformed';
   return checkSegments(value.segments, value.length as number | undefined);
 }
 
@@ -223,14 +241,20 @@ export function validateRecord(value: unknown): Validation<TransferRecord> {
 
 /**
  * Brings a possibly stale record in line with the `.part` file (globalState is flushed lazily, a
- * crash can lose the last writes): no segment may claim bytes the file does not hold.
- * Returns a new record; the input is not modified.
+ * crash can lose the last writes): no segment may claim bytes the file does not hold. With
+ * `keepUnclaimed` (the caller proved it safe: the file is this generation's and a strong
+ * validator guards the resume), a single segment from byte 0 also takes the bytes the file holds
+ * beyond the record's count. Returns a new record; the input is not modified.
  */
-export function reconcileWithPartSize(record: DownloadRecord, partSize: number): DownloadRecord {
+export function reconcileWithPartSize(record: DownloadRecord, partSize: number, keepUnclaimed = false): DownloadRecord {
   const segments = record.segments.map((segment) => ({
     ...segment,
     done: Math.max(0, Math.min(segment.done, partSize - segment.start)),
   }));
+  const only = segments.length === 1 ? segments[0] : undefined;
+  if (keepUnclaimed && only && only.start === 0) {
+    only.done = Math.max(only.done, only.end === undefined ? partSize : Math.min(partSize, only.end));
+  }
   return { ...record, segments };
 }
 

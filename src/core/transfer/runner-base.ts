@@ -49,7 +49,14 @@ export abstract class RunnerBase<T extends TransferRecord> {
   protected constructor(record: T, private readonly base: RunnerBaseOptions<T>) {
     this.clock = base.clock ?? systemClock;
     this.logger = base.logger ?? silentLogger;
-    this.keeper = new RecordKeeper(record, { store: base.store, clock: this.clock, logger: this.logger, tag: `[${record.id}]`, decorate: base.decorate });
+    this.keeper = new RecordKeeper(record, {
+      store: base.store,
+      clock: this.clock,
+      logger: this.logger,
+      tag: `[${record.id}]`,
+      decorate: base.decorate,
+      present: (live) => this.presentRecord(live),
+    });
     this.onRecord = this.keeper.onRecord;
   }
 
@@ -60,6 +67,11 @@ export abstract class RunnerBase<T extends TransferRecord> {
   /** Saves the current record now (renews the ownership lease while no bytes flow). */
   checkpoint(): Promise<void> {
     return this.keeper.checkpoint();
+  }
+
+  /** What a save stores, given the live record: a runner may hold back progress it cannot vouch for yet. */
+  protected presentRecord(live: T): T {
+    return live;
   }
 
   /** The live record (parts of it change in place while bytes flow). */
