@@ -22,6 +22,7 @@ function harness(options: { intervalMs?: number; everyBytes?: number; syncFails?
     everyBytes: options.everyBytes ?? 1_000_000,
     logger: silentLogger,
     tag: '[t]',
+    now: () => 0,
   });
   saver.attach(file);
   return { events, segments, saver, live };

@@ -13,6 +13,7 @@ export interface ProgressSaverOptions {
   everyBytes: number;
   logger: Logger;
   tag: string;
+  now(): number;
 }
 
 function bytesIn(segments: readonly Segment[]): number {
@@ -34,6 +35,7 @@ export class ProgressSaver {
   private again = false;
   /** Bytes in the newest snapshot, synced or being synced. */
   private snapshotBytes: number;
+  private lastSaveAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: ProgressSaverOptions) {
     const live = options.segments();
@@ -80,9 +82,10 @@ export class ProgressSaver {
     this.file = undefined;
   }
 
-  /** Called after every completed write: saves by volume. */
+  /** Called after every completed write: saves by volume, and by time while bytes flow. */
   noteWritten(): void {
-    if (this.sinceSnapshot() >= this.options.everyBytes) void this.saveNow();
+    const due = this.options.now() - this.lastSaveAt >= this.options.intervalMs;
+    if (due || this.sinceSnapshot() >= this.options.everyBytes) void this.saveNow();
   }
 
   /**
@@ -106,6 +109,7 @@ export class ProgressSaver {
     this.saving = (async () => {
       do {
         this.again = false;
+        this.lastSaveAt = this.options.now();
         await this.syncAndSnapshot();
         this.options.save();
       } while (this.again);

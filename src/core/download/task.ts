@@ -106,6 +106,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       everyBytes: options.persistEveryBytes ?? 64 * 1024 * 1024,
       logger: this.logger,
       tag: this.tag,
+      now: () => this.clock.now(),
     });
   }
 
