@@ -25,8 +25,11 @@ export class PositionalWriter {
     private position: number,
     private readonly onWritten: (bytes: number) => void,
     private readonly maxQueuedBytes = 1024 * 1024,
-    /** Awaited before each chunk is accepted when it returns a promise (e.g. a save catching up). */
-    private readonly gate?: () => Promise<void> | undefined,
+    /**
+     * Asked before each chunk is accepted, with the bytes accepted but not yet written; a promise
+     * holds the chunk back until it settles (e.g. a save catching up).
+     */
+    private readonly gate?: (pending: number) => Promise<void> | undefined,
   ) {
     this.written = position;
   }
@@ -38,7 +41,7 @@ export class PositionalWriter {
 
   /** Accepts a chunk; waits only when too much is queued (backpressure to the network). */
   async write(chunk: Buffer): Promise<void> {
-    const wait = this.gate?.();
+    const wait = this.gate?.(this.acceptedEnd - this.written);
     if (wait) await wait;
     this.check();
     this.queued.push(chunk);

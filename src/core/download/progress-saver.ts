@@ -89,11 +89,12 @@ export class ProgressSaver {
   }
 
   /**
-   * Awaited before a write: while a save is syncing, at most `everyBytes` more may be written,
+   * Awaited before a write (`pending`: bytes the writer accepted but has not written yet): while a
+   * save is syncing, at most `everyBytes` more may be written,
    * so a kill on a fast link costs a bounded amount even when syncing is slower than the network.
    */
-  room(): Promise<void> | undefined {
-    return this.saving && this.sinceSnapshot() >= this.options.everyBytes ? this.saving : undefined;
+  room(pending = 0): Promise<void> | undefined {
+    return this.saving && this.sinceSnapshot() + pending >= this.options.everyBytes ? this.saving : undefined;
   }
 
   private sinceSnapshot(): number {

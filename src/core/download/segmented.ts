@@ -28,8 +28,8 @@ export interface SegmentHost {
   readonly bandwidth: BandwidthGate;
   /** Called after every completed write (progress, periodic save). */
   onBytes(): void;
-  /** Awaited before a write when it returns a promise (a save catching up). */
-  beforeWrite?(): Promise<void> | undefined;
+  /** Awaited before a write when it returns a promise (a save catching up); see PositionalWriter. */
+  beforeWrite?(pending: number): Promise<void> | undefined;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -178,7 +178,7 @@ async function receiveSegment(
       host.onBytes();
     },
     SEGMENT_QUEUE_BYTES,
-    host.beforeWrite && (() => host.beforeWrite?.()),
+    host.beforeWrite && ((pending) => host.beforeWrite?.(pending)),
   );
   let failure: unknown;
   try {

@@ -336,7 +336,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         if (saved > this.highWater) this.highWater = saved;
         this.tick();
       },
-      beforeWrite: () => this.saver.room(),
+      beforeWrite: (pending) => this.saver.room(pending),
     };
     this.saver.attach(handle);
     try {
@@ -424,7 +424,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       const end = segment.start + segment.done;
       if (end > this.highWater) this.highWater = end;
       this.tick();
-    }, undefined, () => this.saver.room());
+    }, undefined, (pending) => this.saver.room(pending));
     let failure: unknown;
     try {
       stall.arm();
