@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -9,7 +10,11 @@ import {
   NodeFetchHttpClient,
   TransferManager,
   UploadTask,
+  isOnAnotherMachine,
+  loadOrCreateMachineId,
+  machineLabel,
   salvageDownload,
+  type MachineRef,
   type TransferRecord,
   type TransferRunner,
   type RunnerHooks,
@@ -21,7 +26,7 @@ import { registerCommands, startDownloads, type CommandContext } from './vscode/
 import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
 import { HostHeaders } from './vscode/hostHeaders';
-import { Commands, ContextKeys, StateKeys } from './vscode/ids';
+import { Commands, ContextKeys, StateKeys, SYNCED_STATE_KEYS } from './vscode/ids';
 import { ReleasedOwners } from './vscode/releasedOwners';
 import { UploadEndpoints, registerUploadCommands, startUploads, type UploadContext } from './vscode/upload';
 import { channelLogger } from './vscode/log';
@@ -52,8 +57,16 @@ class Runtime implements vscode.Disposable {
   private readonly released: ReleasedOwners;
   /** The global speed limit (a setting) and each transfer's own (kept in its record). */
   readonly bandwidth = new BandwidthLimits(this.settings.maxBytesPerSecond);
+  /**
+   * The machine this extension host runs on, where its transfers' bytes are. The id lives in
+   * globalStorage, which is on this machine; globalState is not (it is on the machine the editor
+   * was started from, shared by every local and remote window).
+   */
+  readonly machine: MachineRef;
 
   constructor(private readonly context: vscode.ExtensionContext) {
+    this.machine = { id: loadOrCreateMachineId(context.globalStorageUri.fsPath), label: machineLabel(vscode.env.remoteName, os.hostname()) };
+    context.globalState.setKeysForSync(SYNCED_STATE_KEYS);
     this.store = new GlobalStateTransferStore(context.globalState);
     this.hostHeaders = new HostHeaders(context.secrets);
     this.endpoints = new UploadEndpoints(context.globalState);
@@ -73,6 +86,7 @@ class Runtime implements vscode.Disposable {
       ownerId: this.ownerId,
       isReleased: (owner) => this.released.has(owner),
       bandwidth: this.bandwidth,
+      machine: this.machine,
     });
   }
 
@@ -145,6 +159,7 @@ class Runtime implements vscode.Disposable {
       this.manager.onDidChange(() => this.scheduleContextKeys()),
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfiguration(event)),
     );
+    this.log.info(`this machine: ${this.machine.label} (${this.machine.id})`);
     await this.restoreFromState();
   }
 
@@ -179,7 +194,11 @@ class Runtime implements vscode.Disposable {
   private scheduleContextKeys(): void {
     this.contextTimer ??= setTimeout(() => {
       this.contextTimer = undefined;
-      const states = this.manager.list().map((s) => s.record.state);
+      // Title actions act on this machine's transfers only.
+      const states = this.manager
+        .list()
+        .filter((s) => !isOnAnotherMachine(s))
+        .map((s) => s.record.state);
       void vscode.commands.executeCommand('setContext', ContextKeys.hasActive, states.some((s) => s === 'running' || s === 'queued'));
       void vscode.commands.executeCommand('setContext', ContextKeys.hasResumable, states.some((s) => s === 'paused' || s === 'failed'));
       void vscode.commands.executeCommand('setContext', ContextKeys.hasFinished, states.some((s) => s === 'completed' || s === 'cancelled'));
@@ -199,6 +218,7 @@ class Runtime implements vscode.Disposable {
           { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 },
         ),
       upload: (files, url, protocol) => startUploads(this.uploadContext(), Array.isArray(files) ? files : [files], { url, protocol }),
+      machine: { ...this.machine },
       list: () => manager.list(),
       get: (id) => manager.get(id),
       onDidChange: manager.onDidChange,

@@ -1,4 +1,4 @@
-import type { Event, TransferChange, TransferSnapshot, UploadProtocolChoice } from '../core';
+import type { Event, MachineRef, TransferChange, TransferSnapshot, UploadProtocolChoice } from '../core';
 
 /** What `activate` returns: other extensions (and our tests) can drive transfers with it. */
 export interface ResumableTransfersApi {
@@ -6,6 +6,9 @@ export interface ResumableTransfersApi {
   download(urls: string | string[], options?: { folder?: string; sha256?: string }): Promise<string[]>;
   /** Uploads each file to `url` (protocol detected unless given); returns their ids. */
   upload(files: string | string[], url: string, protocol?: UploadProtocolChoice): Promise<string[]>;
+  /** The machine this extension host runs on; a record's `machine` names where its bytes are. */
+  readonly machine: MachineRef;
+  /** Every transfer, those of other machines too (held: `other-machine` or `machine-unknown`, never run here). */
   list(): TransferSnapshot[];
   get(id: string): TransferSnapshot | undefined;
   readonly onDidChange: Event<TransferChange>;

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatRate, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import { formatRate, isOnAnotherMachine, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { Commands } from './ids';
+import { confirmRemoveFromList, refuseOnOtherMachine } from './otherMachines';
 import { describe, displayName } from './presentation';
 
 export interface CommandContext {
@@ -25,9 +26,11 @@ export interface DownloadUrlArgs {
  * A row's command gets the transfer id from the tree; from the palette (or a keybinding) it asks
  * with a quick pick of the transfers it applies to.
  */
-async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferState[] | undefined, title: string): Promise<string[]> {
+async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferState[] | undefined, title: string, otherMachines = false): Promise<string[]> {
   if (typeof arg === 'string') return [arg];
-  const candidates = ctx.manager.list().filter((s) => !states || states.includes(s.record.state));
+  const candidates = ctx.manager
+    .list()
+    .filter((s) => (!states || states.includes(s.record.state)) && (otherMachines || !isOnAnotherMachine(s)));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('There is no transfer this applies to.'));
     return [];
@@ -39,9 +42,27 @@ async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferSta
   return picked ? [picked.id] : [];
 }
 
+/**
+ * A row command. A transfer whose data is on another machine is never acted on here, however the
+ * command was reached (row, palette, keybinding, another extension): the user is told why.
+ */
 function onRows(ctx: CommandContext, states: TransferState[] | undefined, title: () => string, action: (id: string) => Promise<void>) {
   return async (arg?: unknown) => {
-    for (const id of await resolveIds(ctx, arg, states, title())) await action(id);
+    for (const id of await resolveIds(ctx, arg, states, title())) {
+      const snapshot = ctx.manager.get(id);
+      if (snapshot && isOnAnotherMachine(snapshot)) refuseOnOtherMachine(snapshot);
+      else await action(id);
+    }
+  };
+}
+
+/** Remove from List, the one action on another machine's transfer: it asks first there. */
+function removeFromList(ctx: CommandContext) {
+  return async (arg?: unknown) => {
+    for (const id of await resolveIds(ctx, arg, undefined, vscode.l10n.t('Remove which transfer from the list?'), true)) {
+      const snapshot = ctx.manager.get(id);
+      if (snapshot && (await confirmRemoveFromList(snapshot))) await ctx.manager.remove(id);
+    }
   };
 }
 
@@ -148,7 +169,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.resume, onRows(ctx, ['paused', 'failed'], () => vscode.l10n.t('Resume which transfer?'), (id) => manager.resume(id))),
     register(Commands.cancel, onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Cancel which transfer?'), (id) => manager.cancel(id))),
     register(Commands.retry, onRows(ctx, ['failed', 'cancelled', 'paused'], () => vscode.l10n.t('Retry which transfer?'), (id) => manager.retry(id))),
-    register(Commands.remove, onRows(ctx, undefined, () => vscode.l10n.t('Remove which transfer from the list?'), (id) => manager.remove(id))),
+    register(Commands.remove, removeFromList(ctx)),
     register(
       Commands.openFile,
       onRows(ctx, ['completed'], () => vscode.l10n.t('Open which file?'), async (id) => {

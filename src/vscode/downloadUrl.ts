@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseHttpUrl } from '../core';
@@ -49,6 +50,11 @@ export async function askForUrls(): Promise<string[] | undefined> {
 /**
  * The folder downloads go into: the configured folder in the first workspace folder, or a folder
  * the user picks when there is no workspace or the settings ask for it.
+ *
+ * The dialog opens on the machine the extension runs on (in a remote window: the remote). A
+ * `file` URI made here is translated by VS Code into the remote's scheme for the dialog, and the
+ * pick comes back as a `file` URI; anything else (a local folder picked from a remote window) is
+ * not on this machine and is refused.
  */
 export async function chooseDownloadFolder(settings: TransferSettings): Promise<string | undefined> {
   const workspace = vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
@@ -64,9 +70,14 @@ export async function chooseDownloadFolder(settings: TransferSettings): Promise<
     canSelectFiles: false,
     canSelectFolders: true,
     canSelectMany: false,
-    defaultUri: workspace?.uri,
+    defaultUri: workspace?.uri ?? vscode.Uri.file(os.homedir()),
     openLabel: vscode.l10n.t('Download Here'),
     title: vscode.l10n.t('Folder for the download'),
   });
-  return picked?.[0]?.fsPath;
+  const folder = picked?.[0];
+  if (folder && folder.scheme !== 'file') {
+    void vscode.window.showErrorMessage(vscode.l10n.t('Downloads go to the machine this window works on: choose a folder there.'));
+    return undefined;
+  }
+  return folder?.fsPath;
 }

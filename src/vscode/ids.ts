@@ -55,6 +55,13 @@ export const StateKeys = {
   hostLimits: `${PREFIX}.v1.hostConnectionLimits`,
 } as const;
 
+/**
+ * globalState keys Settings Sync may carry to other machines: none. A transfer record describes
+ * bytes on one machine; synced to another it would only look like a transfer there. The extension
+ * hands exactly this list to `setKeysForSync`, and a unit test keeps transfer keys out of it.
+ */
+export const SYNCED_STATE_KEYS: readonly string[] = [];
+
 export const SecretKeys = {
   hostHeaderPrefix: `${PREFIX}.v1.header.`,
 } as const;

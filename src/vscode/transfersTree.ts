@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import type { TransferChange, TransferManager } from '../core';
+import { isOnAnotherMachine, type TransferChange, type TransferManager } from '../core';
 import { Views } from './ids';
+import { otherMachineTreeItem } from './otherMachines';
 import { describe, displayName, stateIcon, tooltip } from './presentation';
 
 /** How often rows may repaint at most: smooth enough, cheap for the renderer. */
@@ -40,6 +41,7 @@ export class TransfersTree implements vscode.TreeDataProvider<string>, vscode.Di
 
   getTreeItem(id: string): vscode.TreeItem {
     const snapshot = this.manager.get(id);
+    if (snapshot && isOnAnotherMachine(snapshot)) return otherMachineTreeItem(snapshot);
     const item = new vscode.TreeItem(snapshot ? displayName(snapshot) : id, vscode.TreeItemCollapsibleState.None);
     item.id = id;
     if (!snapshot) return item;

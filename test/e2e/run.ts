@@ -41,6 +41,7 @@ import {
 import { openWorkbench, screenshot, statusBarText, waitFor } from './harness/ui';
 import { startE2eServers, startE2eTusServer, type E2eServers, type E2eTusServer } from './support/servers';
 import type { SuiteResult } from './suite/index';
+import { machineUiTests } from './ui/machines.ui';
 import { uiTests } from './ui/transfers.ui';
 import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 
@@ -192,9 +193,9 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
     // The activity-bar icon of the Transfers container is there once the extension's contributions are.
     await waitFor(() => page.locator('.activitybar [aria-label^="Transfers"]').first().isVisible(), 'Transfers icon in the activity bar', 60_000);
     say(`workbench ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    const ctx = { page, servers, workspace, shotsDir: OUTPUT, log: (m: string) => console.log(`      ${m}`) };
+    const ctx = { page, servers, workspace, shotsDir: OUTPUT, userDataDir: cs.userDataDir, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
-    for (const test of [...uiTests(), ...uploadUiTests(tus)]) {
+    for (const test of [...uiTests(), ...uploadUiTests(tus), ...machineUiTests()]) {
       const id = test.name.split(' ')[0];
       const t = Date.now();
       if (test.needs && failed.has(test.needs)) {

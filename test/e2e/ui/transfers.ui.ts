@@ -30,6 +30,8 @@ export interface UiContext {
   workspace: string;
   /** Where screenshots go. */
   shotsDir: string;
+  /** code-server's user-data dir (the extension's global storage is under it). */
+  userDataDir: string;
   log(message: string): void;
 }
 
