@@ -117,7 +117,7 @@ describe('transfers of other machines in the manager', () => {
     assert.equal(existsSync('/nonexistent'), false);
   });
 
-  it('pause, resume, retry, cancel and resume-all leave another machine\'s transfer alone: nothing runs, no file is touched', async () => {
+  it('pause, resume, retry, cancel, speed limits and resume-all leave another machine\'s transfer alone: nothing runs, no file is touched', async () => {
     const part = path.join(dir, 'same-path.bin.part');
     writeFileSync(part, 'bytes of a file that happens to have the same path here');
     await store.put(download('theirs', { machine: BOX, state: 'failed', targetDir: dir, target: path.join(dir, 'same-path.bin') }));
@@ -129,6 +129,7 @@ describe('transfers of other machines in the manager', () => {
     await m.retry('theirs');
     await m.cancel('theirs');
     await m.pause('theirs');
+    await m.setSpeedLimit('theirs', 1000);
     await m.resume('up');
     await m.cancel('up');
     await m.resumeAll();

@@ -218,7 +218,8 @@ export class TransferManager implements Disposable {
    */
   async setSpeedLimit(id: string, bytesPerSecond: number): Promise<void> {
     const entry = this.entries.get(id);
-    if (!entry) return;
+    // Another machine's record is written by that machine only.
+    if (!entry || isOnAnotherMachine(entry)) return;
     const limit = Math.max(0, Math.round(bytesPerSecond));
     this.options.bandwidth?.setTransferLimit(id, limit);
     // A running transfer's own saves carry the new value too (see decorate).
