@@ -5,8 +5,11 @@
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
-PORT=${START_SMOKE_PORT:-$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}
-FILES_PORT=$((PORT + 1))
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# Two ports the system handed out, not PORT+1: a neighbour port may well be taken.
+PORT=${START_SMOKE_PORT:-$(free_port)}
+FILES_PORT=$(free_port)
+while [ "$FILES_PORT" = "$PORT" ]; do FILES_PORT=$(free_port); done
 LOG=$(mktemp)
 fail() { echo "start smoke: FAIL: $*"; tail -30 "$LOG"; echo "  0 passing"; echo "  1 failing"; rm -f "$LOG"; exit 1; }
 
