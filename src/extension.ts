@@ -33,6 +33,7 @@ import { channelLogger } from './vscode/log';
 import { TransferNotifications } from './vscode/notifications';
 import { TransfersStatusBar } from './vscode/statusBar';
 import { TransfersTree } from './vscode/transfersTree';
+import { ViewRefresh } from './vscode/viewRefresh';
 
 /**
  * Composition root: builds the adapters and the engine, registers everything with the
@@ -149,10 +150,12 @@ class Runtime implements vscode.Disposable {
       hostHeaders: this.hostHeaders,
       log: this.log,
     };
+    const refresh = new ViewRefresh(this.manager);
     this.disposables.push(
       this.log,
-      new TransfersTree(this.manager),
-      new TransfersStatusBar(this.manager, this.bandwidth),
+      refresh,
+      new TransfersTree(this.manager, refresh),
+      new TransfersStatusBar(this.manager, refresh, this.bandwidth),
       new TransferNotifications(this.manager),
       ...registerCommands(commandContext),
       ...registerUploadCommands(this.uploadContext(), { uploadTo: Commands.uploadTo, uploadActiveFile: Commands.uploadActiveFile }),
@@ -202,6 +205,7 @@ class Runtime implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', ContextKeys.hasActive, states.some((s) => s === 'running' || s === 'queued'));
       void vscode.commands.executeCommand('setContext', ContextKeys.hasResumable, states.some((s) => s === 'paused' || s === 'failed'));
       void vscode.commands.executeCommand('setContext', ContextKeys.hasFinished, states.some((s) => s === 'completed' || s === 'cancelled'));
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasFailed, states.some((s) => s === 'failed'));
     }, 200);
   }
 

@@ -38,9 +38,16 @@ export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
   'ERR_UPLOAD_NOT_RESUMABLE', 'ERR_UPLOAD_GONE', 'ERR_FILE_CHANGED', 'ERR_INTERNAL',
 ];
 
+/**
+ * Why the network failed, in words a user knows: the code says "network error", the reason says
+ * which one. Kept with the error in the record so the UI can name it after a reload.
+ */
+export type NetworkReason = 'connection-refused' | 'host-not-found' | 'tls-untrusted' | 'timed-out' | 'connection-reset';
+
 export interface TransferErrorDetails {
   /** HTTP status, when the error came from a response. */
   status?: number;
+  networkReason?: NetworkReason;
   /** Seconds or HTTP-date from a Retry-After header. */
   retryAfter?: string;
   cause?: unknown;
@@ -50,16 +57,36 @@ export class TransferError extends Error {
   override readonly name = 'TransferError';
   readonly status?: number;
   readonly retryAfter?: string;
+  /** The network failure behind this error, or behind the error it wraps (retries exhausted). */
+  readonly networkReason?: NetworkReason;
 
   constructor(readonly code: TransferErrorCode, message: string, details: TransferErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.retryAfter = details.retryAfter;
+    this.networkReason =
+      details.networkReason ??
+      (details.cause instanceof TransferError ? details.cause.networkReason : undefined) ??
+      (code === 'ERR_CONNECT_TIMEOUT' || code === 'ERR_RESPONSE_TIMEOUT' ? 'timed-out' : undefined);
   }
 
-  toJSON(): { code: TransferErrorCode; message: string; status?: number } {
-    return { code: this.code, message: this.message, status: this.status };
+  toJSON(): { code: TransferErrorCode; message: string; status?: number; networkReason?: NetworkReason } {
+    return { code: this.code, message: this.message, status: this.status, networkReason: this.networkReason };
   }
+}
+
+/**
+ * Reads the reason from a Node or TLS error code (ECONNREFUSED, ENOTFOUND,
+ * DEPTH_ZERO_SELF_SIGNED_CERT, …); undefined when the code says nothing a user could act on.
+ */
+export function networkReasonOf(code: string | undefined): NetworkReason | undefined {
+  if (!code) return undefined;
+  if (code === 'ECONNREFUSED') return 'connection-refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_NODATA') return 'host-not-found';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT/.test(code)) return 'tls-untrusted';
+  if (code === 'ETIMEDOUT' || code === 'ERR_RT_CONNECT_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed-out';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'connection-reset';
+  return undefined;
 }
 
 export function isTransferError(value: unknown): value is TransferError {

@@ -1,12 +1,14 @@
-import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { formatRate, isOnAnotherMachine, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
-import { askForUrls, chooseDownloadFolder, parseUrlList } from './downloadUrl';
+import { askForUrls, chooseDownloadFolder } from './downloadUrl';
+import { parseUrlList } from './urlInput';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { Commands } from './ids';
 import { confirmRemoveFromList, refuseOnOtherMachine } from './otherMachines';
 import { describe, displayName } from './presentation';
+import { linkMayHaveExpired, revealTargetOf } from './reveal';
 
 export interface CommandContext {
   manager: TransferManager;
@@ -36,7 +38,7 @@ async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferSta
     return [];
   }
   const picked = await vscode.window.showQuickPick(
-    candidates.map((s: TransferSnapshot) => ({ label: displayName(s), description: describe(s), id: s.record.id })),
+    candidates.map((s: TransferSnapshot) => ({ label: displayName(s), description: describe(s, vscode.l10n), id: s.record.id })),
     { title, canPickMany: false, matchOnDescription: true },
   );
   return picked ? [picked.id] : [];
@@ -89,6 +91,31 @@ export async function startDownloads(ctx: CommandContext, args?: DownloadUrlArgs
     ids.push(record.id);
   }
   return ids;
+}
+
+/**
+ * Retries a transfer. When the server answered 403, 404 or 410 the link itself may be stale:
+ * then the user may give a new one instead, where the "Update Link…" command exists.
+ */
+async function retry(ctx: CommandContext, id: string): Promise<void> {
+  const record = ctx.manager.get(id)?.record;
+  if (record && linkMayHaveExpired(record) && (await vscode.commands.getCommands(true)).includes(Commands.updateLink)) {
+    const again = vscode.l10n.t('Retry with the same link');
+    const update = vscode.l10n.t('Update Link…');
+    const picked = await vscode.window.showQuickPick([again, update], {
+      title: vscode.l10n.t('The server answered HTTP status {0}: the link may have expired or moved.', record.lastError?.status ?? ''),
+    });
+    if (picked === update) return void (await vscode.commands.executeCommand(Commands.updateLink, id));
+    if (picked !== again) return;
+  }
+  await ctx.manager.retry(id);
+}
+
+/** Removes every failed row at once (their partial data goes with them), and the "N failed" item with them. */
+async function clearFailed(ctx: CommandContext): Promise<void> {
+  const failed = ctx.manager.list().filter((s) => s.record.state === 'failed' && !s.held);
+  for (const snapshot of failed) await ctx.manager.remove(snapshot.record.id);
+  ctx.log.info(`cleared ${failed.length} failed transfer(s)`);
 }
 
 async function revealPath(target: string): Promise<void> {
@@ -168,7 +195,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.pause, onRows(ctx, ['running', 'queued'], () => vscode.l10n.t('Pause which transfer?'), (id) => manager.pause(id))),
     register(Commands.resume, onRows(ctx, ['paused', 'failed'], () => vscode.l10n.t('Resume which transfer?'), (id) => manager.resume(id))),
     register(Commands.cancel, onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Cancel which transfer?'), (id) => manager.cancel(id))),
-    register(Commands.retry, onRows(ctx, ['failed', 'cancelled', 'paused'], () => vscode.l10n.t('Retry which transfer?'), (id) => manager.retry(id))),
+    register(Commands.retry, onRows(ctx, ['failed', 'cancelled', 'paused'], () => vscode.l10n.t('Retry which transfer?'), (id) => retry(ctx, id))),
     register(Commands.remove, removeFromList(ctx)),
     register(
       Commands.openFile,
@@ -180,9 +207,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(
       Commands.revealInExplorer,
       onRows(ctx, undefined, () => vscode.l10n.t('Reveal which file?'), async (id) => {
-        const file = target(id);
         const record = manager.get(id)?.record;
-        if (file) await revealPath(record?.kind === 'download' && record.state !== 'completed' ? path.dirname(file) : file);
+        if (record) await revealPath(revealTargetOf(record, existsSync));
       }),
     ),
     register(
@@ -195,6 +221,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.pauseAll, () => manager.pauseAll()),
     register(Commands.resumeAll, () => manager.resumeAll()),
     register(Commands.clearFinished, () => manager.clearFinished()),
+    register(Commands.clearFailed, () => clearFailed(ctx)),
     register(Commands.setHostHeader, (arg?: unknown) => setHostHeader(ctx, arg)),
     register(Commands.showLog, () => ctx.log.show()),
     register(

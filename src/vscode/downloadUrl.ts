@@ -1,26 +1,16 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseHttpUrl } from '../core';
 import type { TransferSettings } from './config';
+import { parseUrlList } from './urlInput';
 
-/** Splits input on whitespace; each piece must be an http(s) URL. */
-export function parseUrlList(text: string): { urls: string[]; invalid?: string } {
-  const urls: string[] = [];
-  for (const piece of text.split(/\s+/).filter(Boolean)) {
-    try {
-      urls.push(parseHttpUrl(piece).toString());
-    } catch {
-      return { urls, invalid: piece };
-    }
-  }
-  return { urls };
-}
-
-function validate(text: string): string | undefined {
+function validate(text: string): string | vscode.InputBoxValidationMessage | undefined {
   if (!text.trim()) return vscode.l10n.t('Enter one or more http or https URLs, separated by spaces.');
-  const { invalid } = parseUrlList(text);
-  return invalid === undefined ? undefined : vscode.l10n.t('Not a valid http or https URL: {0}', invalid);
+  const { invalid, assumed } = parseUrlList(text);
+  if (invalid !== undefined) return vscode.l10n.t('Not a valid http or https URL: "{0}"', invalid);
+  if (assumed.length === 0) return undefined;
+  // Taken as a browser would; say how, so a wrong guess is seen before the download starts.
+  return { message: vscode.l10n.t('Will download {0}', assumed.map((a) => a.url).join(' ')), severity: vscode.InputBoxValidationSeverity.Info };
 }
 
 /** The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs. */
@@ -34,7 +24,9 @@ export async function askForUrls(): Promise<string[] | undefined> {
       // No clipboard access: start empty.
     }
   }
-  const prefill = clipboard && clipboard.length < 10_000 && parseUrlList(clipboard).invalid === undefined ? clipboard : '';
+  const parsed = clipboard && clipboard.length < 10_000 ? parseUrlList(clipboard) : undefined;
+  // Only real URLs: any copied word with a dot would pass as a URL without a scheme.
+  const prefill = parsed && parsed.invalid === undefined && parsed.assumed.length === 0 ? clipboard : '';
   const text = await vscode.window.showInputBox({
     title: vscode.l10n.t('Download URL'),
     prompt: vscode.l10n.t('One or more http or https URLs, separated by spaces. Each becomes its own download.'),

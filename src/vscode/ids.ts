@@ -15,6 +15,9 @@ export const Commands = {
   pauseAll: `${PREFIX}.pauseAll`,
   resumeAll: `${PREFIX}.resumeAll`,
   clearFinished: `${PREFIX}.clearFinished`,
+  clearFailed: `${PREFIX}.clearFailed`,
+  /** Contributed by the link-refresh work; Retry offers it only when it is registered. */
+  updateLink: `${PREFIX}.updateLink`,
   setHostHeader: `${PREFIX}.setHostHeader`,
   showLog: `${PREFIX}.showLog`,
   uploadTo: `${PREFIX}.uploadTo`,
@@ -31,6 +34,7 @@ export const ContextKeys = {
   hasActive: `${PREFIX}.hasActive`,
   hasResumable: `${PREFIX}.hasResumable`,
   hasFinished: `${PREFIX}.hasFinished`,
+  hasFailed: `${PREFIX}.hasFailed`,
 } as const;
 
 export const StatusBarItemId = `${PREFIX}.status`;

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import type { TransferManager, TransferState } from '../core';
 import { Commands } from './ids';
-import { localizeError } from './messages';
-import { displayName } from './presentation';
+import { displayName, failureNotice } from './presentation';
 
 /**
  * Tells the user when a transfer this window ran completes or fails, with actions. Never modal;
@@ -55,7 +54,7 @@ export class TransferNotifications implements vscode.Disposable {
     const retry = vscode.l10n.t('Retry');
     const log = vscode.l10n.t('Show Log');
     const choice = await vscode.window.showErrorMessage(
-      vscode.l10n.t('{0} failed: {1}', displayName(snapshot), localizeError(snapshot.record.lastError)),
+      failureNotice(snapshot, vscode.l10n),
       retry,
       log,
     );

@@ -20,7 +20,7 @@ export function otherMachineTreeItem(snapshot: TransferSnapshot): vscode.TreeIte
   const { record } = snapshot;
   const item = new vscode.TreeItem(displayName(snapshot), vscode.TreeItemCollapsibleState.None);
   item.id = record.id;
-  item.description = `${whereText(snapshot)} · ${describe(snapshot)}`;
+  item.description = `${whereText(snapshot)} · ${describe(snapshot, vscode.l10n)}`;
   item.iconPath = new vscode.ThemeIcon('remote', new vscode.ThemeColor('disabledForeground'));
   item.contextValue = `${OTHER_MACHINE_CONTEXT}.${record.kind}.${record.state}`;
   // appendText escapes: file names and URLs come from servers.

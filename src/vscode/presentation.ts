@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import * as vscode from 'vscode';
 import {
   formatBytes,
   formatDuration,
@@ -8,12 +7,17 @@ import {
   redactUrl,
   totalBytes,
   transferredBytes,
+  type PendingRetry,
+  type RecordedError,
   type TransferSnapshot,
   type TransferState,
 } from '../core';
-import { localizeError, localizeRestart } from './messages';
+import { localizeError, localizeRestart, retryText, type L10n } from './messages';
 
-/** What one transfer looks like in the tree, the status bar and notifications. */
+/**
+ * What one transfer looks like in words: the row's label, description and tooltip. Plain text
+ * (no vscode import) so that unit tests check exactly what the user reads.
+ */
 export function displayName(snapshot: TransferSnapshot): string {
   const record = snapshot.record;
   if (record.kind === 'upload') return path.basename(record.source);
@@ -26,38 +30,20 @@ export function displayName(snapshot: TransferSnapshot): string {
   }
 }
 
-export function stateLabel(state: TransferState): string {
+export function stateLabel(state: TransferState, l10n: L10n): string {
   switch (state) {
     case 'queued':
-      return vscode.l10n.t('Queued');
+      return l10n.t('Queued');
     case 'running':
-      return vscode.l10n.t('Running');
+      return l10n.t('Running');
     case 'paused':
-      return vscode.l10n.t('Paused');
+      return l10n.t('Paused');
     case 'failed':
-      return vscode.l10n.t('Failed');
+      return l10n.t('Failed');
     case 'completed':
-      return vscode.l10n.t('Completed');
+      return l10n.t('Completed');
     case 'cancelled':
-      return vscode.l10n.t('Cancelled');
-  }
-}
-
-export function stateIcon(snapshot: TransferSnapshot): vscode.ThemeIcon {
-  const upload = snapshot.record.kind === 'upload';
-  switch (snapshot.record.state) {
-    case 'running':
-      return new vscode.ThemeIcon(upload ? 'cloud-upload' : 'cloud-download', new vscode.ThemeColor('charts.blue'));
-    case 'queued':
-      return new vscode.ThemeIcon('clock');
-    case 'paused':
-      return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow'));
-    case 'failed':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    case 'completed':
-      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-    case 'cancelled':
-      return new vscode.ThemeIcon('circle-slash');
+      return l10n.t('Cancelled');
   }
 }
 
@@ -66,72 +52,187 @@ export function bytesOf(snapshot: TransferSnapshot): { bytes: number; length?: n
   return { bytes, length: snapshot.progress?.length ?? totalBytes(snapshot.record) };
 }
 
-function sizeText(bytes: number, length: number | undefined): string {
-  return length === undefined ? formatBytes(bytes) : vscode.l10n.t('{0} of {1}', formatBytes(bytes), formatBytes(length));
+/** The one percentage the row, the tooltip and the status bar all show (rounded down: 100% only when done). */
+export function percentOf(bytes: number, length: number | undefined): string | undefined {
+  return formatPercent(bytes, length);
 }
 
-/** The row's description: percent, bytes, speed and ETA while running; the reason otherwise. */
-export function describe(snapshot: TransferSnapshot): string {
+/** Where an upload goes: the host of the upload resource, else of the endpoint. */
+export function uploadHost(snapshot: TransferSnapshot): string | undefined {
+  const { record } = snapshot;
+  if (record.kind !== 'upload') return undefined;
+  try {
+    return new URL(record.uploadUrl ?? record.url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function downloadHost(snapshot: TransferSnapshot): string | undefined {
+  try {
+    return new URL(snapshot.record.url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The retry the transfer waits for, or is making while no bytes flow; undefined otherwise.
+ * Once bytes flow again the row goes back to progress.
+ */
+export function pendingRetry(snapshot: TransferSnapshot, now: number): (RecordedError & { retry: PendingRetry }) | undefined {
+  const { record, progress } = snapshot;
+  const error = record.lastError;
+  if (record.state !== 'running' || snapshot.held || !error?.retry) return undefined;
+  if (now >= error.retry.at && progress && progress.bytesPerSecond > 0) return undefined;
+  return error as RecordedError & { retry: PendingRetry };
+}
+
+function failureText(snapshot: TransferSnapshot, l10n: L10n): string {
+  const { bytes } = bytesOf(snapshot);
+  return l10n.t('Failed: {0}', localizeError(snapshot.record.lastError, l10n, { hasBytes: bytes > 0 }));
+}
+
+/**
+ * The row's description, what matters first (the sidebar cuts the end): percent and time left
+ * while running; the reason when stopped; uploads end with where they go. The rest is in the tooltip.
+ */
+export function describe(snapshot: TransferSnapshot, l10n: L10n, now = Date.now()): string {
   const { record, progress, held } = snapshot;
   const { bytes, length } = bytesOf(snapshot);
-  const percent = formatPercent(bytes, length);
+  const percent = percentOf(bytes, length);
   const parts: string[] = [];
-  if (record.kind === 'upload' && record.resumable === false && record.state !== 'completed') {
-    parts.push(vscode.l10n.t('cannot resume'));
-  }
-  if (held === 'running-elsewhere') parts.push(vscode.l10n.t('Running in another window'));
-  else if (record.state === 'running') {
+  const retry = pendingRetry(snapshot, now);
+  if (held === 'running-elsewhere') {
     if (percent) parts.push(percent);
-    parts.push(sizeText(bytes, length));
+    parts.push(l10n.t('Running in another window'));
+  } else if (retry) {
+    if (percent && bytes > 0) parts.push(percent);
+    parts.push(retryText(retry, now, l10n));
+  } else if (record.state === 'running') {
+    parts.push(percent ?? formatBytes(bytes));
+    if (progress?.etaSeconds !== undefined) parts.push(l10n.t('{0} left', formatDuration(progress.etaSeconds)));
     if (progress && progress.bytesPerSecond > 0) parts.push(formatSpeed(progress.bytesPerSecond));
-    if (progress?.etaSeconds !== undefined) parts.push(vscode.l10n.t('{0} left', formatDuration(progress.etaSeconds)));
-    parts.push(limitText(snapshot));
-    return parts.filter(Boolean).join(' · ');
   } else if (record.state === 'failed') {
-    parts.push(`${stateLabel('failed')}: ${localizeError(record.lastError)}`);
-    if (percent) parts.push(percent);
-    return parts.join(' · ');
+    parts.push(failureText(snapshot, l10n));
+    if (percent && bytes > 0) parts.push(percent);
   } else if (record.state === 'completed') {
-    return `${stateLabel('completed')} · ${formatBytes(length ?? bytes)}`;
+    const host = uploadHost(snapshot);
+    parts.push(host ? l10n.t('Uploaded to {0}', host) : stateLabel('completed', l10n));
+    parts.push(formatBytes(length ?? bytes));
+    return parts.join(' · ');
+  } else if (record.state === 'cancelled') {
+    // The partial data is deleted on cancel: its old percentage would be a lie.
+    parts.push(stateLabel('cancelled', l10n));
   } else {
-    parts.push(stateLabel(record.state));
-    if (held === 'auto-resume-off') parts.push(vscode.l10n.t('auto-resume is off'));
+    parts.push(stateLabel(record.state, l10n));
+    if (percent && bytes > 0) parts.push(percent);
+    if (held === 'auto-resume-off') parts.push(l10n.t('auto-resume is off'));
   }
-  if (percent) parts.push(percent);
-  if (bytes > 0 || length !== undefined) parts.push(sizeText(bytes, length));
-  parts.push(limitText(snapshot));
-  return parts.filter(Boolean).join(' · ');
+  if (record.kind === 'upload') {
+    if (record.resumable === false) parts.push(l10n.t('cannot resume'));
+    const host = uploadHost(snapshot);
+    if (host) parts.push(l10n.t('↑ to {0}', host));
+  }
+  const limit = limitText(snapshot, l10n);
+  if (limit) parts.push(limit);
+  return parts.join(' · ');
 }
 
-/** The transfer's own speed limit, shown on its row ("limit 1.0 MiB/s"). */
-export function limitText(snapshot: TransferSnapshot): string {
+/** The transfer's own speed limit, shown on its row ("limit 1.0 MiB/s"): it explains a slow row. */
+export function limitText(snapshot: TransferSnapshot, l10n: L10n): string | undefined {
   const limit = snapshot.record.maxBytesPerSecond;
-  return limit ? vscode.l10n.t('limit {0}', formatSpeed(limit)) : '';
+  return limit ? l10n.t('limit {0}', formatSpeed(limit)) : undefined;
+}
+
+/** The first line of the tooltip under the name: the state, or the sentence that explains it. */
+function headline(snapshot: TransferSnapshot, l10n: L10n, now: number): string {
+  const { record, held } = snapshot;
+  if (held === 'running-elsewhere') return l10n.t('Running in another window');
+  const retry = pendingRetry(snapshot, now);
+  if (retry) return retryText(retry, now, l10n);
+  if (record.state === 'failed') return failureText(snapshot, l10n);
+  if (held === 'auto-resume-off') return `${stateLabel(record.state, l10n)} · ${l10n.t('auto-resume is off')}`;
+  return stateLabel(record.state, l10n);
 }
 
 const escape = (text: string) => text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 
-export function tooltip(snapshot: TransferSnapshot): vscode.MarkdownString {
-  const { record } = snapshot;
-  const lines: string[] = [`**${escape(displayName(snapshot))}**`, '', `${escape(stateLabel(record.state))} — ${escape(describe(snapshot))}`, ''];
-  const row = (label: string, value: string | undefined) => {
-    if (value) lines.push(`- ${escape(label)}: \`${value.replace(/`/g, "'")}\``);
+/**
+ * The tooltip as Markdown: the name, the state once, then everything the description leaves out
+ * (bytes, speed, direction, URLs, validators, the last error).
+ */
+export function tooltipMarkdown(snapshot: TransferSnapshot, l10n: L10n, now = Date.now()): string {
+  const { record, progress } = snapshot;
+  const { bytes, length } = bytesOf(snapshot);
+  const lines: string[] = [`**${escape(displayName(snapshot))}**`, '', escape(headline(snapshot, l10n, now)), ''];
+  const row = (label: string, value: string | undefined, code = true) => {
+    // The colon is part of the translation: Chinese uses the full-width one.
+    if (value) lines.push(`- ${l10n.t('{0}: {1}', escape(label), code ? `\`${value.replace(/`/g, "'")}\`` : escape(value))}`);
   };
-  row(vscode.l10n.t('URL'), redactUrl(record.url));
-  if (record.kind === 'download') {
-    if (record.finalUrl && record.finalUrl !== record.url) row(vscode.l10n.t('Redirected to'), redactUrl(record.finalUrl));
-    row(vscode.l10n.t('Saved as'), record.target ?? record.targetDir);
-    row(vscode.l10n.t('ETag'), record.etag);
-    row(vscode.l10n.t('Last-Modified'), record.lastModified);
-  } else {
-    row(vscode.l10n.t('File'), record.source);
-    row(vscode.l10n.t('Protocol'), record.protocol);
-    row(vscode.l10n.t('Upload URL'), record.uploadUrl ? redactUrl(record.uploadUrl) : undefined);
+  if (record.state !== 'cancelled' && record.state !== 'completed' && (bytes > 0 || length !== undefined)) {
+    const percent = percentOf(bytes, length);
+    const size = length === undefined ? formatBytes(bytes) : l10n.t('{0} of {1}', formatBytes(bytes), formatBytes(length));
+    row(l10n.t('Progress'), percent ? `${size} (${percent})` : size, false);
+    if (record.state === 'running' && progress && progress.bytesPerSecond > 0) row(l10n.t('Speed'), formatSpeed(progress.bytesPerSecond), false);
+    if (record.state === 'running' && progress?.etaSeconds !== undefined) row(l10n.t('Time left'), formatDuration(progress.etaSeconds), false);
+    if (record.maxBytesPerSecond) row(l10n.t('Speed limit'), formatSpeed(record.maxBytesPerSecond), false);
+  } else if (record.state === 'completed') {
+    row(l10n.t('Size'), formatBytes(length ?? bytes), false);
   }
-  const restart = localizeRestart(record.restartCode);
+  if (record.kind === 'download') {
+    row(l10n.t('Download from'), downloadHost(snapshot), false);
+    row(l10n.t('URL'), redactUrl(record.url));
+    if (record.finalUrl && record.finalUrl !== record.url) row(l10n.t('Redirected to'), redactUrl(record.finalUrl));
+    row(l10n.t('Saved as'), record.target ?? record.targetDir);
+    row(l10n.t('ETag'), record.etag);
+    row(l10n.t('Last-Modified'), record.lastModified);
+  } else {
+    row(l10n.t('Upload to'), uploadHost(snapshot), false);
+    row(l10n.t('File'), record.source);
+    row(l10n.t('Endpoint'), redactUrl(record.url));
+    row(l10n.t('Protocol'), protocolText(record.protocol, record.resumable, l10n), false);
+    row(l10n.t('Upload URL'), record.uploadUrl ? redactUrl(record.uploadUrl) : undefined);
+  }
+  const restart = localizeRestart(record.restartCode, l10n);
   if (restart) lines.push(`- ${escape(restart)}`);
-  if (record.lastError) row(vscode.l10n.t('Last error'), `${localizeError(record.lastError)} (${record.lastError.code})`);
-  const markdown = new vscode.MarkdownString(lines.join('\n'));
-  markdown.supportThemeIcons = true;
-  return markdown;
+  if (record.lastError && record.state !== 'failed') {
+    row(l10n.t('Last error'), `${localizeError({ ...record.lastError, retry: undefined }, l10n)} (${record.lastError.code})`);
+  } else if (record.lastError) {
+    row(l10n.t('Error code'), record.lastError.code);
+  }
+  return lines.join('\n');
+}
+
+/** The upload protocol in words; a plain PUT says that it cannot resume. */
+export function protocolText(protocol: string | undefined, resumable: boolean | undefined, l10n: L10n): string | undefined {
+  switch (protocol) {
+    case undefined:
+      return undefined;
+    case 'tus':
+      return l10n.t('tus 1.0');
+    case 'ietf':
+      return l10n.t('IETF Resumable Uploads (draft)');
+    case 'put-range':
+      return l10n.t('PUT with Content-Range (WebDAV)');
+    case 'put':
+      return resumable === false ? l10n.t('Plain PUT (cannot resume)') : 'PUT';
+    default:
+      return protocol;
+  }
+}
+
+/**
+ * The notification when a transfer fails: which file, for uploads where it went and how (a plain
+ * PUT says so: it is what the endpoint left us with), and why.
+ */
+export function failureNotice(snapshot: TransferSnapshot, l10n: L10n): string {
+  const { record } = snapshot;
+  const cause = localizeError(record.lastError, l10n, { hasBytes: bytesOf(snapshot).bytes > 0 });
+  if (record.kind === 'download') return l10n.t('Download of {0} failed: {1}', displayName(snapshot), cause);
+  const host = uploadHost(snapshot) ?? record.url;
+  if (record.protocol === 'put' && record.resumable === false) {
+    return l10n.t('Upload of {0} to {1} (plain PUT: the endpoint offers no resumable upload protocol) failed: {2}', displayName(snapshot), host, cause);
+  }
+  return l10n.t('Upload of {0} to {1} failed: {2}', displayName(snapshot), host, cause);
 }

@@ -1,33 +1,50 @@
 import * as vscode from 'vscode';
-import { isOnAnotherMachine, type TransferChange, type TransferManager } from '../core';
+import { isOnAnotherMachine, type TransferManager, type TransferSnapshot } from '../core';
 import { Views } from './ids';
 import { otherMachineTreeItem } from './otherMachines';
-import { describe, displayName, stateIcon, tooltip } from './presentation';
+import { describe, displayName, tooltipMarkdown } from './presentation';
+import type { ViewRefresh } from './viewRefresh';
 
-/** How often rows may repaint at most: smooth enough, cheap for the renderer. */
-const REFRESH_INTERVAL_MS = 300;
+/** The row's icon: the state, and for uploads the direction (a finished upload is not a finished download). */
+export function stateIcon(snapshot: TransferSnapshot): vscode.ThemeIcon {
+  const upload = snapshot.record.kind === 'upload';
+  switch (snapshot.record.state) {
+    case 'running':
+      return new vscode.ThemeIcon(upload ? 'cloud-upload' : 'cloud-download', new vscode.ThemeColor('charts.blue'));
+    case 'queued':
+      return new vscode.ThemeIcon('clock');
+    case 'paused':
+      return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow'));
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    case 'completed':
+      return new vscode.ThemeIcon(upload ? 'cloud-upload' : 'pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'cancelled':
+      return new vscode.ThemeIcon('circle-slash');
+  }
+}
 
 /**
- * The Transfers view: one row per transfer, keyed by transfer id. Changes are batched and only
- * the rows that changed repaint; adding or removing a row refreshes the list.
+ * The Transfers view: one row per transfer, keyed by transfer id. Repaints on the shared refresh
+ * tick; only the rows that changed repaint, adding or removing a row refreshes the list.
  */
 export class TransfersTree implements vscode.TreeDataProvider<string>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<string | string[] | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<string>;
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly dirty = new Set<string>();
-  private structureChanged = false;
-  private timer?: NodeJS.Timeout;
   private known = new Set<string>();
 
-  constructor(private readonly manager: TransferManager) {
+  constructor(private readonly manager: TransferManager, refresh: ViewRefresh) {
     this.view = vscode.window.createTreeView(Views.transfers, { treeDataProvider: this, showCollapseAll: false });
     this.disposables.push(
       this.view,
       this.changeEmitter,
-      manager.onDidChange((change) => this.onChange(change)),
-      manager.onDidProgress((progress) => this.markDirty(progress.id)),
+      refresh.onDidRefresh((event) => {
+        if (event.structure) this.changeEmitter.fire(undefined);
+        else this.changeEmitter.fire([...event.ids].filter((id) => this.known.has(id)));
+        this.updateBadge();
+      }),
     );
     this.updateBadge();
   }
@@ -46,8 +63,11 @@ export class TransfersTree implements vscode.TreeDataProvider<string>, vscode.Di
     item.id = id;
     if (!snapshot) return item;
     const { record } = snapshot;
-    item.description = describe(snapshot);
-    item.tooltip = tooltip(snapshot);
+    const now = Date.now();
+    item.description = describe(snapshot, vscode.l10n, now);
+    const tooltip = new vscode.MarkdownString(tooltipMarkdown(snapshot, vscode.l10n, now));
+    tooltip.supportThemeIcons = true;
+    item.tooltip = tooltip;
     item.iconPath = stateIcon(snapshot);
     const remote = snapshot.held === 'running-elsewhere' ? '.elsewhere' : '';
     item.contextValue = `transfer.${record.kind}.${record.state}${remote}`;
@@ -59,32 +79,12 @@ export class TransfersTree implements vscode.TreeDataProvider<string>, vscode.Di
     return item;
   }
 
-  private onChange(change: TransferChange): void {
-    if (!change.snapshot || !this.known.has(change.id)) this.structureChanged = true;
-    this.markDirty(change.id);
-  }
-
-  private markDirty(id: string): void {
-    this.dirty.add(id);
-    this.timer ??= setTimeout(() => this.flush(), REFRESH_INTERVAL_MS);
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    if (this.structureChanged) this.changeEmitter.fire(undefined);
-    else this.changeEmitter.fire([...this.dirty].filter((id) => this.known.has(id)));
-    this.structureChanged = false;
-    this.dirty.clear();
-    this.updateBadge();
-  }
-
   private updateBadge(): void {
     const active = this.manager.activeCount();
     this.view.badge = active > 0 ? { value: active, tooltip: vscode.l10n.t('{0} active transfers', active) } : undefined;
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
     this.disposables.forEach((d) => d.dispose());
   }
 }

@@ -98,6 +98,20 @@ function describeTranslation(name: string, sourceFile: string, translationFile: 
         return ascii ? `ASCII punctuation next to Chinese text: ${JSON.stringify(ascii[0])}` : undefined;
       });
     });
+
+    it('uses full-width colons, commas and brackets everywhere outside quotes, code, URLs and header samples', () => {
+      // "失败：…" in rows and tooltips too: a template such as "{0}: {1}" is Chinese text once filled in.
+      const allowed = /“[^”]*”|`[^`]*`|\]\(command:[^)]*\)|\b[a-z]+:\/\/\S+|\d:\d|\{\d+\}/g;
+      everyPair(source, translated, (_en, zh) => {
+        const rest = zh.replace(allowed, ' ');
+        const ascii = rest.match(/[:;,?!()]/);
+        return ascii ? `ASCII ${JSON.stringify(ascii[0])} in ${JSON.stringify(zh)}` : undefined;
+      });
+    });
+
+    it('puts no space next to full-width punctuation', () => {
+      everyPair(source, translated, (_en, zh) => (/ [，。：；？！（）、]|[，。：；？！（）、] /.test(zh) ? `space beside full-width punctuation in ${JSON.stringify(zh)}` : undefined));
+    });
   });
 }
 

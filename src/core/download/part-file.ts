@@ -85,6 +85,20 @@ export async function openNoFollow(filePath: string, flags: number, action: stri
 }
 
 /**
+ * Claims the name `target` for one download by creating its empty part file exclusively
+ * (O_EXCL: atomic, and never through a symlink). False when a part file is already there.
+ */
+export async function reservePartFile(target: string): Promise<boolean> {
+  try {
+    await (await fs.open(partPathFor(target), 'wx')).close();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
  * Opens the part file for writing at explicit offsets, creating it if needed and cutting it to
  * `truncateTo` so that its size never claims bytes the record does not vouch for. Never through
  * a symbolic link.

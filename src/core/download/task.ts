@@ -21,6 +21,7 @@ import {
   openPartFile,
   partPathFor,
   readAt,
+  reservePartFile,
   sameIdentity,
   sha256File,
   statPartFile,
@@ -382,19 +383,23 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   }
 
   /**
-   * A name in the target folder that neither a file nor another download's part file uses
-   * (or, by the user's choice, the taken name itself, to be replaced at the end).
+   * A name in the target folder that neither a file nor another download's part file uses (or,
+   * by the user's choice, the taken name itself, to be replaced at the end). The name is reserved
+   * here, at the start, by creating its part file exclusively: two downloads that pick the same
+   * name at the same moment (the same URL twice) get `name.ext` and `name (1).ext`, never one
+   * shared part file.
    */
   private async freeTarget(name: string): Promise<string> {
     const dir = this.rec.targetDir;
     const policy = this.rec.onExisting ?? 'keepBoth';
     try {
+      await fs.mkdir(dir, { recursive: true });
       const exact = resolveInside(dir, name);
-      if (policy !== 'keepBoth' && !(await exists(partPathFor(exact)))) {
+      if (policy !== 'keepBoth') {
         if (policy === 'skip' && (await exists(exact))) throw this.targetExists(exact);
-        return exact;
+        if (await reservePartFile(exact)) return exact;
       }
-      const taken = async (full: string) => (await exists(full)) || (await exists(partPathFor(full)));
+      const taken = async (full: string) => (await exists(full)) || !(await reservePartFile(full));
       return resolveInside(dir, await nextFreeName(dir, name, taken));
     } catch (error) {
       throw fromFileSystemError(error, `choose a file name in ${dir}`);

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import fetch, { type RequestInit } from 'node-fetch';
-import { AbortError, TransferError, abortReasonOf, redactUrl } from '../errors';
+import { AbortError, TransferError, abortReasonOf, networkReasonOf, redactUrl } from '../errors';
 
 /**
  * The engine's only door to the network: node-fetch underneath, with redirects followed here
@@ -100,10 +100,10 @@ export function networkError(error: unknown, url: string, signal: AbortSignal | 
   if (signal?.aborted) return new AbortError(abortReasonOf(signal));
   const code = (error as { code?: string })?.code;
   if (code === 'ERR_RT_CONNECT_TIMEOUT') {
-    return new TransferError('ERR_CONNECT_TIMEOUT', `connecting to ${redactUrl(url)} timed out`, { cause: error });
+    return new TransferError('ERR_CONNECT_TIMEOUT', `connecting to ${redactUrl(url)} timed out`, { cause: error, networkReason: 'timed-out' });
   }
   const detail = code ?? (error as Error)?.message ?? String(error);
-  return new TransferError('ERR_NETWORK', `network error for ${redactUrl(url)}: ${detail}`, { cause: error });
+  return new TransferError('ERR_NETWORK', `network error for ${redactUrl(url)}: ${detail}`, { cause: error, networkReason: networkReasonOf(code) });
 }
 
 export class NodeFetchHttpClient implements HttpClient {

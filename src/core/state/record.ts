@@ -34,6 +34,17 @@ export interface RecordedError {
   code: string;
   message: string;
   status?: number;
+  /** The network failure in words a user knows (connection refused, host not found, …). */
+  networkReason?: string;
+  /** Set while the transfer waits to try again after this error. */
+  retry?: PendingRetry;
+}
+
+/** A retry that is scheduled: which attempt, out of how many, and when (epoch ms). */
+export interface PendingRetry {
+  attempt: number;
+  of: number;
+  at: number;
 }
 
 /** Which window (or process) runs the transfer; stale leases may be taken over. */

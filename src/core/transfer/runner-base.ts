@@ -130,7 +130,9 @@ export abstract class RunnerBase<T extends TransferRecord> {
     const delayMs = retryDelay(attempt, policy, this.base.random ?? Math.random, retryAfterMs);
     this.logger.warn(`${this.tag} ${error.code}: ${error.message}; retry ${attempt} in ${Math.round(delayMs)} ms`);
     this.retryEmitter.fire({ id: this.rec.id, attempt, delayMs, error });
-    await this.update({ lastError: error.toJSON() } as Partial<T>);
+    // In the record, not only in the event: a row in another window, or after a reload, can say it too.
+    const retry = { attempt, of: policy.retries, at: this.clock.now() + delayMs };
+    await this.update({ lastError: { ...error.toJSON(), retry } } as Partial<T>);
     try {
       await this.clock.sleep(delayMs, signal);
     } catch {

@@ -180,7 +180,7 @@ export function uploadUiTests(tus: E2eTusServer): UiTest[] {
         ctx.log(`status bar after the reload: "${statusAfter}"`);
         await shot(ctx, '7-upload-resumed-after-reload');
 
-        const done = await waitForRow(page, FILE_NAME, (l) => /Completed/.test(l), 'completed', 120000);
+        const done = await waitForRow(page, FILE_NAME, (l) => /Uploaded to 127\.0\.0\.1:\d+/.test(l), 'completed, saying where it went', 120000);
         ctx.log(`row: "${done}" (${Date.now() - t} ms after the reload, ${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
 
         // On the server's disk: one upload, the same bytes as the local file.
