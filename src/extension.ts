@@ -18,7 +18,9 @@ import {
   type TransferRecord,
   type TransferRunner,
   type RunnerHooks,
+  type IetfVersionMemory,
 } from './core';
+import { globalStateIetfVersions } from './vscode/ietfVersions';
 import { createProxyAgentFactory, type ProxyAgentFactory } from './core/http/proxy';
 import { ThreadedDownloadTask } from './core/download/threaded';
 import type { ResumableTransfersApi } from './vscode/api';
@@ -64,6 +66,8 @@ class Runtime implements vscode.Disposable {
    * was started from, shared by every local and remote window).
    */
   readonly machine: MachineRef;
+  /** The IETF interop version each upload endpoint accepted, remembered across sessions. */
+  private readonly ietfVersions: IetfVersionMemory;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.machine = { id: loadOrCreateMachineId(context.globalStorageUri.fsPath), label: machineLabel(vscode.env.remoteName, os.hostname()) };
@@ -71,6 +75,7 @@ class Runtime implements vscode.Disposable {
     this.store = new GlobalStateTransferStore(context.globalState);
     this.hostHeaders = new HostHeaders(context.secrets);
     this.endpoints = new UploadEndpoints(context.globalState);
+    this.ietfVersions = globalStateIetfVersions(context.globalState);
     this.connectionLimits = HostConnectionLimits.fromJSON(context.globalState.get(StateKeys.hostLimits), (limits) => {
       void context.globalState.update(StateKeys.hostLimits, limits);
       this.log.info(`connection limits per host: ${JSON.stringify(limits)}`);
@@ -115,7 +120,7 @@ class Runtime implements vscode.Disposable {
       headers: (url: string) => this.hostHeaders.forUrl(url),
       decorate: hooks.decorate,
     };
-    if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: hooks.bandwidth });
+    if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: hooks.bandwidth, ietfVersions: this.ietfVersions });
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
     if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits, bandwidth: hooks.bandwidth });
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.

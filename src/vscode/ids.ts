@@ -57,6 +57,7 @@ export const StateKeys = {
   transferPrefix: `${PREFIX}.v1.transfer.`,
   endpoints: `${PREFIX}.v1.uploadEndpoints`,
   hostLimits: `${PREFIX}.v1.hostConnectionLimits`,
+  ietfVersions: `${PREFIX}.v1.ietfInteropVersions`,
 } as const;
 
 /**

@@ -5,7 +5,7 @@ import { createUploadHarness, run, type UploadHarness } from '../support/upload-
 
 const MiB = 1024 * 1024;
 
-describe('upload: IETF resumable upload draft (interop 8) against the test server', function () {
+describe('upload: IETF resumable upload draft (interop 9) against the test server', function () {
   let h: UploadHarness;
   let server: IetfTestServer | undefined;
 
@@ -36,7 +36,7 @@ describe('upload: IETF resumable upload draft (interop 8) against the test serve
     const post = server.log.find((e) => e.method === 'POST');
     assert.ok(post?.sent104);
     assert.equal(post.uploadComplete, '?1');
-    assert.equal(post.interopVersion, '8');
+    assert.equal(post.interopVersion, '9');
     assert.deepEqual(server.log.map((e) => e.method), ['OPTIONS', 'POST']);
   });
 

@@ -1,10 +1,13 @@
 /**
  * Test servers written for the upload tests (no maintained Node server speaks the current draft):
  *
- * - an IETF "Resumable Uploads for HTTP" server (draft-ietf-httpbis-resumable-upload, interop
- *   version 8): creation with a 104 interim response carrying the upload URL, HEAD, PATCH with
- *   application/partial-upload, DELETE, Upload-Limit enforcement, and fault injection (drop the
- *   connection after N body bytes, once);
+ * - an IETF "Resumable Uploads for HTTP" server (draft-ietf-httpbis-resumable-upload) that speaks
+ *   one or several interop versions, each as servers in the field do: 9 (draft -12: no
+ *   Accept-Patch in OPTIONS, GET on the upload resource, 413 for a request too big), 7 and 8
+ *   (Accept-Patch, application/partial-upload), 5 and 6 (PATCH as application/offset+octet-stream,
+ *   nothing announced in OPTIONS). Creation with a 104 carrying the upload URL, HEAD, PATCH,
+ *   DELETE, Upload-Limit enforcement, a 400 for a version it does not speak, and fault injection
+ *   (drop the connection after N body bytes, once);
  * - a plain PUT server that cannot resume at all;
  * - a server that answers every request with one status (403...).
  *
@@ -21,6 +24,7 @@ export interface UploadLogEntry {
   uploadComplete?: string;
   contentType?: string;
   interopVersion?: string;
+  cacheControl?: string;
   /** Body bytes the server received and kept. */
   received: number;
   status: number;
@@ -34,8 +38,20 @@ export interface IetfServerOptions {
   dropAfterBytes?: number;
   /** Send 104 on creation (default true). */
   send104?: boolean;
-  /** Interop version the server speaks (default 8). */
+  /** Interop version the server speaks (default 9, the current draft). */
   interopVersion?: number;
+  /** Every version it accepts (default: just interopVersion); any other gets a 400. */
+  acceptedVersions?: number[];
+  /** OPTIONS names the newest accepted version in Upload-Draft-Interop-Version (default true). */
+  announceVersion?: boolean;
+  /** The 104 carries this version instead of the upload's (a foreign 104 the client must ignore). */
+  interimVersion?: number;
+  /** Requests whose body is bigger get a bare 413 (no Upload-Limit): the client must try smaller. */
+  hiddenMaxAppendSize?: number;
+  /** HEAD on an upload answers 405 (version 9 clients can ask with GET). */
+  refuseHead?: boolean;
+  /** Runs after every successful PATCH response is sent (tests move the server's offset here). */
+  afterPatch?: (upload: StoredUpload) => void;
   /** Pause (ms) after sending the 104, before reading the body. */
   delayAfter104Ms?: number;
   /** Stop reading one request body after this many bytes (once), keeping the connection open. */
@@ -50,9 +66,11 @@ export interface StoredUpload {
   size: number;
   length?: number;
   complete: boolean;
+  /** Interop version the upload was created with; later requests must send the same. */
+  version?: string;
 }
 
-function append(upload: StoredUpload, piece: Buffer): void {
+export function append(upload: StoredUpload, piece: Buffer): void {
   if (piece.length === 0) return;
   upload.chunks.push(piece);
   upload.size += piece.length;
@@ -71,6 +89,7 @@ export interface IetfTestServer {
 }
 
 const PARTIAL_UPLOAD = 'application/partial-upload';
+const OFFSET_OCTET_STREAM = 'application/offset+octet-stream';
 
 function limitHeader(limits: IetfServerOptions['limits']): string | undefined {
   if (!limits) return undefined;
@@ -99,7 +118,9 @@ function closeServer(server: http.Server): Promise<void> {
 }
 
 export async function startIetfServer(options: IetfServerOptions = {}): Promise<IetfTestServer> {
-  const interop = String(options.interopVersion ?? 8);
+  const interop = String(options.interopVersion ?? 9);
+  const accepted = (options.acceptedVersions ?? [Number(interop)]).map(String);
+  const newest = String(Math.max(...accepted.map(Number)));
   const uploads = new Map<string, StoredUpload>();
   const log: UploadLogEntry[] = [];
   let dropAfter = options.dropAfterBytes;
@@ -159,6 +180,7 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
       uploadComplete: req.headers['upload-complete'] as string | undefined,
       contentType: req.headers['content-type'],
       interopVersion: req.headers['upload-draft-interop-version'] as string | undefined,
+      cacheControl: req.headers['cache-control'],
       received: 0,
       status: 0,
       sent104: false,
@@ -173,8 +195,15 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
     };
     const contentLength = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
 
+    /** Answers before reading the body, and closes: the client stops sending. */
+    const refuse = (status: number, headers: Record<string, string> = {}, body = '') => reply(status, { ...headers, connection: 'close' }, body);
+    const tooBig = () => options.hiddenMaxAppendSize !== undefined && contentLength !== undefined && contentLength > options.hiddenMaxAppendSize;
+
     if (req.method === 'OPTIONS') {
-      const headers: Record<string, string> = { 'accept-patch': PARTIAL_UPLOAD, allow: 'OPTIONS, POST, PUT' };
+      const headers: Record<string, string> = { allow: 'OPTIONS, POST, PUT' };
+      // Versions 7 and 8 list the append media type; 9 dropped it; 5 and 6 announced nothing.
+      if (Number(newest) === 7 || Number(newest) === 8) headers['accept-patch'] = PARTIAL_UPLOAD;
+      if (options.announceVersion !== false) headers['upload-draft-interop-version'] = newest;
       if (limits) headers['upload-limit'] = limits;
       return reply(204, headers);
     }
@@ -182,7 +211,11 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
     // Creation: POST (or PUT, the "upgrade" of a plain upload) to anything outside /uploads/.
     if ((req.method === 'POST' || req.method === 'PUT') && !url.pathname.startsWith('/uploads/')) {
       const complete = sfBoolean(req.headers['upload-complete'] as string | undefined);
-      if (complete === undefined || entry.interopVersion !== interop) {
+      if (complete !== undefined && entry.interopVersion !== undefined && !accepted.includes(entry.interopVersion)) {
+        return refuse(400, { 'content-type': 'application/problem+json' }, JSON.stringify({ title: `interop version ${entry.interopVersion} is not supported` }));
+      }
+      if (tooBig()) return refuse(413);
+      if (complete === undefined || entry.interopVersion === undefined) {
         // Not a resumable upload request: take the body as a plain upload.
         const upload: StoredUpload = { id: randomUUID(), chunks: [], size: 0, complete: false };
         const ok = await receive(req, upload, entry);
@@ -199,11 +232,14 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
       if (options.limits?.maxAppendSize !== undefined && contentLength !== undefined && contentLength > options.limits.maxAppendSize) {
         return reply(413, limits ? { 'upload-limit': limits } : {});
       }
-      const upload: StoredUpload = { id: randomUUID(), chunks: [], size: 0, length, complete: false };
+      const upload: StoredUpload = { id: randomUUID(), chunks: [], size: 0, length, complete: false, version: entry.interopVersion };
       uploads.set(upload.id, upload);
       const location = `/uploads/${upload.id}`;
       if (options.send104 !== false) {
-        const lines = ['HTTP/1.1 104 Upload Resumption Supported', `Location: ${location}`, `Upload-Draft-Interop-Version: ${interop}`];
+        const version = options.interimVersion !== undefined ? String(options.interimVersion) : entry.interopVersion;
+        // A 104 of another version points elsewhere: a client that followed it would be caught.
+        const where = options.interimVersion !== undefined ? '/uploads/foreign-104' : location;
+        const lines = ['HTTP/1.1 104 Upload Resumption Supported', `Location: ${where}`, `Upload-Draft-Interop-Version: ${version}`];
         if (limits) lines.push(`Upload-Limit: ${limits}`);
         res.socket?.write(`${lines.join('\r\n')}\r\n\r\n`);
         entry.sent104 = true;
@@ -222,13 +258,19 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
     const upload = match ? uploads.get(match[1]) : undefined;
     if (!upload) return reply(404);
 
-    if (req.method === 'HEAD') return reply(204, { ...baseHeaders(upload), 'cache-control': 'no-store' });
+    if (req.headers['upload-draft-interop-version'] !== upload.version) return refuse(400);
+    if (req.method === 'HEAD') {
+      if (options.refuseHead) return reply(405, { allow: 'GET, PATCH, DELETE' });
+      return reply(204, { ...baseHeaders(upload), 'cache-control': 'no-store' });
+    }
+    if (req.method === 'GET' && Number(upload.version) >= 9) return reply(204, { ...baseHeaders(upload), 'cache-control': 'no-store' });
     if (req.method === 'DELETE') {
       uploads.delete(upload.id);
       return reply(204);
     }
     if (req.method === 'PATCH') {
-      if (req.headers['content-type'] !== PARTIAL_UPLOAD) return reply(415);
+      const appendType = Number(upload.version) >= 7 ? PARTIAL_UPLOAD : OFFSET_OCTET_STREAM;
+      if (req.headers['content-type'] !== appendType) return refuse(415);
       if (upload.complete) return reply(400, { 'content-type': 'application/problem+json' }, '{"type":"https://iana.org/assignments/http-problem-types#completed-upload"}');
       if (entry.uploadOffset !== upload.size) {
         return reply(
@@ -240,6 +282,7 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
       if (options.limits?.maxAppendSize !== undefined && contentLength !== undefined && contentLength > options.limits.maxAppendSize) {
         return reply(413, limits ? { 'upload-limit': limits } : {});
       }
+      if (tooBig()) return refuse(413);
       const complete = sfBoolean(req.headers['upload-complete'] as string | undefined);
       if (complete === undefined) return reply(400);
       const ok = await receive(req, upload, entry);
@@ -249,7 +292,9 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
         upload.complete = true;
         return reply(200, { 'upload-complete': '?1' });
       }
-      return reply(204, baseHeaders(upload));
+      reply(204, baseHeaders(upload));
+      options.afterPatch?.(upload);
+      return;
     }
     return reply(405);
   });

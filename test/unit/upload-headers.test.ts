@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
   IETF_INTEROP_VERSION,
+  IETF_VERSIONS,
   IetfUploader,
   PUT_RANGE_CHUNK,
   PutRangeUploader,
@@ -182,10 +183,13 @@ describe('upload headers', () => {
     assert.equal(contentDispositionFor('résumé "v2".pdf'), `inline; filename="r_sum_ _v2_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22v2%22.pdf`);
   });
 
-  it('accepts a 104 only with our interop version', () => {
-    assert.equal(IETF_INTEROP_VERSION, 8);
-    assert.ok(isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '8', location: '/u/1' }) }));
-    assert.ok(!isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '6', location: '/u/1' }) }));
+  it('accepts a 104 only with the interop version we sent', () => {
+    assert.equal(IETF_INTEROP_VERSION, 9);
+    assert.equal(IETF_VERSIONS[0], IETF_INTEROP_VERSION, 'the newest profile is the version we announce');
+    assert.ok(isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '9', location: '/u/1' }) }));
+    assert.ok(!isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '8', location: '/u/1' }) }));
+    assert.ok(isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '6', location: '/u/1' }) }, 6));
+    assert.ok(!isOurUploadResumption({ status: 104, headers: headers({ 'upload-draft-interop-version': '9', location: '/u/1' }) }, 6));
     assert.ok(!isOurUploadResumption({ status: 104, headers: headers({ location: '/u/1' }) }));
     assert.ok(!isOurUploadResumption({ status: 103, headers: headers({ 'upload-draft-interop-version': '8' }) }));
   });

@@ -129,6 +129,8 @@ export interface UploadRecord extends RecordBase {
   chunkSize?: number;
   /** False when the endpoint can only take the whole file in one request (plain PUT). */
   resumable?: boolean;
+  /** IETF draft: the interop version the server accepted (resumes speak it again). */
+  interopVersion?: number;
 }
 
 export type TransferRecord = DownloadRecord | UploadRecord;
@@ -235,6 +237,7 @@ function checkUpload(value: Record<string, unknown>): string | undefined {
   if (!isOptional(value.protocol, isString) || !isOptional(value.expiresAt, isCount) || !isOptional(value.chunkSize, isCount)) {
     return 'upload fields malformed';
   }
+  if (!isOptional(value.interopVersion, isCount)) return 'interopVersion malformed';
   if (!isOptional(value.resumable, isBoolean)) {
     return 'upload flags malformed';
   }

@@ -13,6 +13,7 @@ import {
   type UploadLimits,
 } from './headers';
 import type { UploadIo, UploadProtocol } from './protocol';
+import { IETF_VERSIONS, parseIetfVersion } from './ietf-versions';
 
 /** What one endpoint told us about itself, and the protocol we chose from it. */
 export interface EndpointCapabilities {
@@ -25,6 +26,8 @@ export interface EndpointCapabilities {
   tusMaxSize?: number;
   /** IETF: limits from `Upload-Limit`. */
   limits?: UploadLimits;
+  /** IETF: the interop version the endpoint announced, when it is one we speak. */
+  interopVersion?: number;
   /** The endpoint announced WebDAV (`DAV` on a 2xx OPTIONS): it may be a folder. */
   webDav?: boolean;
   /** Which headers decided it, for the log. */
@@ -57,19 +60,28 @@ export function classifyEndpoint(status: number, headers: HttpHeaders): Endpoint
     };
   }
   const interop = headers.get('upload-draft-interop-version')?.trim();
-  const interopMatches = interop === String(IETF_INTEROP_VERSION);
-  if (interopMatches || (ok && interop === undefined && acceptsPartialUpload(headers.get('accept-patch')))) {
+  const version = parseIetfVersion(interop);
+  // Version 9 servers no longer list Accept-Patch in OPTIONS; Upload-Limit belongs to the draft too.
+  const limitHeader = headers.get('upload-limit');
+  const byHeaders = ok && interop === undefined && (acceptsPartialUpload(headers.get('accept-patch')) || parseUploadLimit(limitHeader) !== undefined);
+  if (version !== undefined || byHeaders) {
     return {
       protocol: 'ietf',
-      limits: parseUploadLimit(headers.get('upload-limit')),
-      evidence: interopMatches ? `Upload-Draft-Interop-Version ${interop}` : `Accept-Patch ${headers.get('accept-patch')}`,
+      limits: parseUploadLimit(limitHeader),
+      interopVersion: version,
+      evidence:
+        version !== undefined
+          ? `Upload-Draft-Interop-Version ${interop}`
+          : headers.get('accept-patch')
+            ? `Accept-Patch ${headers.get('accept-patch')}`
+            : `Upload-Limit ${limitHeader}`,
     };
   }
   const allow = headers.get('allow');
   if (ok && announcesDav(headers.get('dav')) && (allow === null || allowsMethod(allow, 'PUT'))) {
     return { protocol: 'put-range', webDav: true, evidence: `DAV ${headers.get('dav')}` };
   }
-  const why = interop !== undefined ? `interop version ${interop} is not ours (${IETF_INTEROP_VERSION})` : 'no resumable protocol announced';
+  const why = interop !== undefined ? `interop version ${interop} is not one we speak (${IETF_VERSIONS.join(', ')})` : 'no resumable protocol announced';
   const webDav = ok && announcesDav(headers.get('dav'));
   return { protocol: 'put', webDav, evidence: ok ? why : `OPTIONS answered ${status}: ${why}` };
 }

@@ -7,11 +7,11 @@
 export const TUS_VERSION = '1.0.0';
 
 /**
- * Interop version of draft-ietf-httpbis-resumable-upload that we speak: 8, defined by draft -09 and
- * unchanged through the latest draft we checked (-12). Both sides must send it; a 104 carrying
- * another value is ignored, as the draft requires.
+ * The newest interop version of draft-ietf-httpbis-resumable-upload that we speak: 9, from draft
+ * -12. Older ones a server may need are in ietf-versions.ts. Both sides send it; a 104 carrying
+ * another value than the one we sent is ignored, as the draft requires.
  */
-export const IETF_INTEROP_VERSION = 8;
+export const IETF_INTEROP_VERSION = 9;
 
 /** `application/partial-upload`: the media type of an IETF append request. */
 export const PARTIAL_UPLOAD_TYPE = 'application/partial-upload';

@@ -6,6 +6,7 @@ export * from './fingerprint';
 export * from './interim';
 export { TusUploader, TUS_CHECKSUM_CHUNK } from './tus';
 export { IetfUploader, contentDispositionFor, isOurUploadResumption } from './ietf';
+export * from './ietf-versions';
 export { PutRangeUploader, PUT_RANGE_CHUNK } from './put-range';
 export { PlainPutUploader } from './plain-put';
 export * from './task';

@@ -91,6 +91,8 @@ export interface CreateHooks {
    * task switches to that protocol for the rest of the upload.
    */
   onUpgrade?(protocol: UploadProtocol, uploadUrl: string): void;
+  /** The IETF interop version the server accepted for this upload (kept for resumes and the endpoint). */
+  onInteropVersion?(version: number): void;
 }
 
 /** A final response that is neither success nor a case the protocol handles itself. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { UNLIMITED, passGate, type BandwidthGate } from '../bandwidth/limits';
+import type { IetfVersionMemory } from './ietf-versions';
+import { IETF_INTEROP_VERSION } from './headers';
 import * as path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted, type TransferErrorCode } from '../errors';
@@ -51,6 +53,8 @@ export interface UploadOptions extends RunnerBaseOptions<UploadRecord> {
   requireResumable?: boolean;
   /** A local file that changed since the upload began: start over (default) or fail with ERR_FILE_CHANGED. */
   onFileChanged?: 'restart' | 'fail';
+  /** Which IETF interop version each endpoint accepted (default: none remembered beyond the record). */
+  ietfVersions?: IetfVersionMemory;
   /** Speed limits this upload's bytes pass through (default: none). */
   bandwidth?: BandwidthGate;
 }
@@ -64,12 +68,18 @@ const LIMITED_PIECE = 64 * 1024;
 const TERMINATE_TIMEOUT_MS = 5_000;
 
 /** Builds the protocol implementation for a known protocol. */
-export function createUploader(protocol: UploadProtocol, capabilities: Partial<EndpointCapabilities> = {}, chunkSize?: number): ProtocolUploader {
+export function createUploader(
+  protocol: UploadProtocol,
+  capabilities: Partial<EndpointCapabilities> = {},
+  chunkSize?: number,
+  /** IETF: the interop version to start with, and whether it is known to work (no stepping down). */
+  ietf?: { version: number; settled: boolean },
+): ProtocolUploader {
   switch (protocol) {
     case 'tus':
       return new TusUploader(capabilities, chunkSize);
     case 'ietf':
-      return new IetfUploader(capabilities.limits, chunkSize);
+      return new IetfUploader(capabilities.limits, chunkSize, ietf?.version ?? capabilities.interopVersion, ietf?.settled);
     case 'put-range':
       return new PutRangeUploader(chunkSize);
     case 'put':
@@ -204,8 +214,12 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
         this.keeper.patchSoon({ uploadUrl: url });
       },
       onUpgrade: (protocol, url) => {
-        this.uploader = createUploader(protocol, {}, this.rec.chunkSize);
-        this.keeper.patchSoon({ protocol, uploadUrl: url, resumable: true });
+        this.uploader = createUploader(protocol, {}, this.rec.chunkSize, { version: IETF_INTEROP_VERSION, settled: true });
+        this.keeper.patchSoon({ protocol, uploadUrl: url, resumable: true, interopVersion: IETF_INTEROP_VERSION });
+      },
+      onInteropVersion: (version) => {
+        this.options.ietfVersions?.remember(this.rec.url, version);
+        if (this.rec.interopVersion !== version) this.keeper.patchSoon({ interopVersion: version });
       },
     };
   }
@@ -248,11 +262,24 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
       if (this.options.requireResumable) throw notResumableError(`${redactUrl(this.rec.url)} cannot resume uploads (no tus, IETF draft or WebDAV)`);
       this.logger.warn(`${this.tag} ${redactUrl(this.rec.url)} cannot resume uploads: sending the whole file in one PUT`);
     }
-    this.uploader = createUploader(protocol, capabilities, this.rec.chunkSize);
+    this.uploader = createUploader(protocol, capabilities, this.rec.chunkSize, this.ietfStart(capabilities));
     if (this.rec.protocol !== protocol || this.rec.resumable !== this.uploader.resumable) {
       await this.update({ protocol, resumable: this.uploader.resumable });
     }
     return this.uploader;
+  }
+
+  /**
+   * The IETF interop version to speak: the one this upload was created with (settled), else the
+   * one the endpoint accepted last time or announced, else the newest (may step down).
+   */
+  private ietfStart(capabilities: Partial<EndpointCapabilities>): { version: number; settled: boolean } {
+    if (this.rec.uploadUrl) {
+      // Records saved before versions were kept were created with 8, the only one spoken then.
+      return { version: this.rec.interopVersion ?? 8, settled: true };
+    }
+    const remembered = this.options.ietfVersions?.get(this.rec.url);
+    return { version: remembered ?? capabilities.interopVersion ?? IETF_INTEROP_VERSION, settled: false };
   }
 
   /** Extensions (tus) or limits (IETF) of an endpoint whose protocol is already known. */
