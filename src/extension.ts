@@ -17,7 +17,7 @@ import {
   type MachineRef,
   type TransferRecord,
   type TransferRunner,
-  type RunnerHooks,
+  type RunnerContext,
   type IetfVersionMemory,
 } from './core';
 import { globalStateIetfVersions } from './vscode/ietfVersions';
@@ -86,7 +86,8 @@ class Runtime implements vscode.Disposable {
     this.released = new ReleasedOwners(context.globalStorageUri.fsPath);
     this.manager = new TransferManager({
       store: this.store,
-      createRunner: (record, hooks) => this.createRunner(record, hooks),
+      createRunner: (record, context) => this.createRunner(record, context),
+      claimDir: path.join(context.globalStorageUri.fsPath, 'claims'),
       logger,
       maxConcurrent: this.settings.maxConcurrent,
       ownerId: this.ownerId,
@@ -110,29 +111,28 @@ class Runtime implements vscode.Disposable {
     });
   }
 
-  private createRunner(record: TransferRecord, hooks: RunnerHooks): TransferRunner {
+  private createRunner(record: TransferRecord, context: RunnerContext): TransferRunner {
     const common = {
       http: this.http,
-      store: this.store,
+      store: context.store,
       logger: channelLogger(this.log),
       retry: { ...DEFAULT_RETRY_POLICY, retries: this.settings.retries },
       stallTimeoutMs: this.settings.stallTimeoutMs,
       headers: (url: string) => this.hostHeaders.forUrl(url),
-      decorate: hooks.decorate,
     };
-    if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: hooks.bandwidth, ietfVersions: this.ietfVersions });
+    if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: context.bandwidth, ietfVersions: this.ietfVersions });
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
-    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, connectionLimits: this.connectionLimits, bandwidth: hooks.bandwidth });
+    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, guard: context.guard, connectionLimits: this.connectionLimits, bandwidth: context.bandwidth });
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
     const proxy = readProxyConfiguration();
     return new ThreadedDownloadTask(record, {
       workerPath,
-      store: this.store,
+      store: context.store,
+      guard: context.guard,
       logger: common.logger,
       headers: common.headers,
-      decorate: hooks.decorate,
       connectionLimits: this.connectionLimits,
-      bandwidth: hooks.bandwidth,
+      bandwidth: context.bandwidth,
       settings: {
         retry: common.retry,
         stallTimeoutMs: common.stallTimeoutMs,

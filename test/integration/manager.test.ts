@@ -11,6 +11,8 @@ import {
   newDownloadRecord,
   partPathFor,
   salvageDownload,
+  systemClock,
+  type Clock,
   type DownloadRecord,
   type TransferChange,
   type TransferRecord,
@@ -38,16 +40,30 @@ describe('transfer manager', function () {
     override delete = async (id: string) => (this.frozen ? undefined : store.delete(id));
   }
 
-  function createManager(options: { ownerId?: string; maxConcurrent?: number; leaseMs?: number; via?: FreezableStore } = {}): TransferManager {
+  interface WindowOptions {
+    ownerId?: string;
+    maxConcurrent?: number;
+    leaseMs?: number;
+    via?: FreezableStore;
+    /** Windows of one editor share a claim folder. */
+    claimDir?: string;
+    claimStaleMs?: number;
+    clock?: Clock;
+  }
+
+  function createManager(options: WindowOptions = {}): TransferManager {
     const via = options.via ?? store;
     const manager = new TransferManager({
       store: via,
       maxConcurrent: options.maxConcurrent ?? 2,
       ownerId: options.ownerId,
       leaseMs: options.leaseMs,
+      claimDir: options.claimDir,
+      claimStaleMs: options.claimStaleMs,
+      clock: options.clock,
       remoteRefreshMs: 100,
-      createRunner: (record, hooks) =>
-        new DownloadTask(record as DownloadRecord, { http, store: via, retry: FAST_RETRY, decorate: hooks.decorate }),
+      createRunner: (record, context) =>
+        new DownloadTask(record as DownloadRecord, { http, store: context.store, guard: context.guard, retry: FAST_RETRY, clock: options.clock }),
     });
     managers.push(manager);
     return manager;
@@ -183,7 +199,7 @@ describe('transfer manager', function () {
       store,
       ownerId: 'new-window',
       isReleased: (owner) => owner === 'closed-window',
-      createRunner: (r, hooks) => new DownloadTask(r as DownloadRecord, { http, store, retry: FAST_RETRY, decorate: hooks.decorate }),
+      createRunner: (r, context) => new DownloadTask(r as DownloadRecord, { http, store: context.store, retry: FAST_RETRY }),
     });
     managers.push(manager);
     await manager.restore({ autoResume: true });
@@ -197,5 +213,93 @@ describe('transfer manager', function () {
     assert.equal(salvaged?.lastError?.code, 'ERR_RECORD_INVALID');
     assert.deepEqual(salvaged?.segments, [{ start: 0, end: undefined, done: 0 }]);
     assert.equal(salvageDownload('y', { kind: 'download', url: 'ftp://x' }, 'bad', 5), undefined);
+  });
+
+  describe('one writer per transfer, across windows', () => {
+    const window = (ownerId: string, extra: WindowOptions = {}) => createManager({ ownerId, claimDir: path.join(dir, '.claims'), ...extra });
+    const requestsFor = (name: string) => server.requests.filter((r) => r.path === `/${name}`).length;
+
+    /** A download that ran before a restart: 11 % on disk, saved as running with a lease long expired. */
+    async function interrupted(name: string): Promise<DownloadRecord> {
+      const target = path.join(dir, name);
+      const done = Math.floor(SIZE * 0.11);
+      await writeFile(partPathFor(target), body.subarray(0, done));
+      const saved = record(name, {
+        state: 'running',
+        target,
+        length: SIZE,
+        etag: `"${name}"`,
+        segments: [{ start: 0, end: SIZE, done }],
+        lease: { owner: 'window-before-restart', expiresAt: Date.now() - 600_000 },
+      });
+      await store.put(saved);
+      return saved;
+    }
+
+    it('after a restart both windows restore at once: one runs the transfer, the other shows it running elsewhere', async () => {
+      server.route('/r', { body, etag: '"r"', rateBytesPerSec: 4 * 1024 * 1024 });
+      await interrupted('r');
+      const [a, b] = [window('window-a'), window('window-b')];
+      await Promise.all([a.restore({ autoResume: true }), b.restore({ autoResume: true })]);
+      await waitFor(() => [a, b].some((m) => m.get('r')?.record.state === 'completed'), 30_000);
+      assert.equal(requestsFor('r'), 1, 'only one window fetched');
+      const held = [a, b].map((m) => m.get('r')?.held);
+      assert.deepEqual(held.sort(), [undefined, 'running-elsewhere'].sort());
+      assert.equal(sha256(await readFile(path.join(dir, 'r'))), sha256(body));
+      assert.ok(server.totalBodyBytesSent('/r') <= SIZE);
+    });
+
+    it('window B resuming its stale paused row while A runs it does not start a second writer; B shows A running it', async () => {
+      server.route('/p', { body, etag: '"p"', rateBytesPerSec: 2 * 1024 * 1024 });
+      await store.put({ ...(await interrupted('p')), state: 'paused', lease: undefined });
+      const b = window('window-b');
+      await b.restore({ autoResume: true });
+      assert.equal(b.get('p')?.record.state, 'paused');
+      const a = window('window-a');
+      await a.restore({ autoResume: true });
+      await a.resume('p');
+      await waitFor(() => (a.get('p')?.progress?.bytes ?? 0) > SIZE * 0.3);
+
+      // B still shows its old row (or has just caught up); the user presses Resume there.
+      await b.resume('p');
+      assert.equal(b.get('p')?.held, 'running-elsewhere');
+      await waitFor(() => a.get('p')?.record.state === 'completed', 30_000);
+      assert.equal(requestsFor('p'), 1, 'B never fetched');
+      assert.equal(sha256(await readFile(path.join(dir, 'p'))), sha256(body));
+      // B's row follows A's transfer to its end without any action.
+      await waitFor(() => b.get('p')?.record.state === 'completed');
+    });
+
+    it("B's rows of a transfer another window runs keep updating", async () => {
+      server.route('/u', { body, etag: '"u"', rateBytesPerSec: 2 * 1024 * 1024 });
+      await store.put({ ...(await interrupted('u')), state: 'paused', lease: undefined });
+      const b = window('window-b');
+      await b.restore({ autoResume: true });
+      const a = window('window-a');
+      await a.restore({ autoResume: true });
+      await a.resume('u');
+      await waitFor(() => b.get('u')?.held === 'running-elsewhere' && b.get('u')?.record.state === 'running');
+      await waitFor(() => b.get('u')?.record.state === 'completed', 30_000);
+    });
+
+    it('a window whose heartbeat stopped (a laptop asleep) loses the transfer and stops before it writes again', async () => {
+      server.route('/w', { body, etag: '"w"', rateBytesPerSec: 1024 * 1024 });
+      await interrupted('w');
+      // Window A's clock is a minute behind: its lease and claim heartbeats look a minute old to B.
+      const asleep: Clock = { now: () => Date.now() - 60_000, sleep: systemClock.sleep };
+      const a = window('window-a', { clock: asleep, claimStaleMs: 5_000 });
+      await a.restore({ autoResume: true });
+      await waitFor(() => (a.get('w')?.progress?.bytes ?? 0) > SIZE * 0.2);
+
+      const b = window('window-b', { claimStaleMs: 5_000 });
+      await b.restore({ autoResume: true });
+      await waitFor(() => a.get('w')?.held === 'running-elsewhere', 10_000);
+      const servedWhenAStopped = server.totalBodyBytesSent('/w');
+      await waitFor(() => b.get('w')?.record.state === 'completed', 30_000);
+      assert.equal(sha256(await readFile(path.join(dir, 'w'))), sha256(body));
+      // A stopped for good: what was served after B took over is what B needed, not a second copy.
+      assert.ok(server.totalBodyBytesSent('/w') - servedWhenAStopped <= SIZE, 'A kept downloading');
+      assert.ok(server.totalBodyBytesSent('/w') < 1.5 * SIZE);
+    });
   });
 });

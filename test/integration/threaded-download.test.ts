@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord } from '../../src/core';
+import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord, type TransferStore } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, type Harness } from '../support/engine';
@@ -45,12 +45,19 @@ describe('download in a worker thread', function () {
   it('downloads with the byte path off this thread; saves, progress and headers come back as messages', async () => {
     server.route('/w.bin', { body, etag: '"w1"', dropAfter: { bytes: MiB, times: 1 } });
     const leases: number[] = [];
+    // What a manager hands its runners: a store that stamps the lease on every save.
+    const stamping: TransferStore = {
+      list: () => h.store.list(),
+      get: (id) => h.store.get(id),
+      delete: (id) => h.store.delete(id),
+      put: async (r) => {
+        leases.push(1);
+        await h.store.put({ ...r, lease: { owner: 'main', expiresAt: 1 } });
+      },
+    };
     const task = threaded(record('w.bin'), {
       headers: async () => ({ Authorization: 'Bearer from-main-thread' }),
-      decorate: (r) => {
-        leases.push(1);
-        return { ...r, lease: { owner: 'main', expiresAt: 1 } };
-      },
+      store: stamping,
     });
     let progressEvents = 0;
     task.onProgress(() => progressEvents++);

@@ -6,7 +6,7 @@ import { Emitter } from '../../src/core/events';
 import type { MachineRef } from '../../src/core/state/machine';
 import { RECORD_SCHEMA_VERSION, type DownloadRecord, type TransferRecord, type UploadRecord } from '../../src/core/state/record';
 import { MemoryTransferStore } from '../../src/core/state/store';
-import { TransferManager, isOnAnotherMachine, type RunnerHooks } from '../../src/core/transfer/manager';
+import { TransferManager, isOnAnotherMachine, type RunnerContext } from '../../src/core/transfer/manager';
 import type { TransferProgress, TransferRunner } from '../../src/core/transfer/runner';
 
 const LAPTOP: MachineRef = { id: 'laptop-0000-1111', label: 'laptop' };
@@ -19,14 +19,13 @@ class FakeRunner implements TransferRunner {
   readonly onRecord = this.recordEmitter.event;
   constructor(
     public record: TransferRecord,
-    private readonly hooks: RunnerHooks,
-    private readonly store: MemoryTransferStore,
+    private readonly context: RunnerContext,
     private readonly log: string[],
   ) {}
   async run(): Promise<TransferRecord> {
     this.log.push(`run ${this.record.id}`);
-    this.record = this.hooks.decorate({ ...this.record, state: 'completed' });
-    await this.store.put(this.record);
+    this.record = { ...this.record, state: 'completed' };
+    await this.context.store.put(this.record);
     return this.record;
   }
   async checkpoint(): Promise<void> {}
@@ -46,7 +45,7 @@ describe('transfers of other machines in the manager', () => {
       store,
       machine,
       remoteRefreshMs: 20,
-      createRunner: (record, hooks) => new FakeRunner(record, hooks, store, log),
+      createRunner: (record, context) => new FakeRunner(record, context, log),
     });
     managers.push(m);
     return m;
@@ -191,7 +190,7 @@ describe('transfers of other machines in the manager', () => {
     const laptop = new TransferManager({
       store,
       machine: LAPTOP,
-      createRunner: (record, hooks) => new FakeRunner(record, hooks, store, log),
+      createRunner: (record, context) => new FakeRunner(record, context, log),
       pathExists: async (file) => file === missing,
     });
     managers.push(laptop);

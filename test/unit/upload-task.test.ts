@@ -268,13 +268,13 @@ describe('upload task decisions (scripted HTTP)', () => {
     const server = tusServer();
     const store = new MemoryTransferStore();
     const http = new ScriptedHttp(server.handler);
-    const factory = uploadRunnerFactory({ http, store, clock });
+    const factory = uploadRunnerFactory({ http, clock });
     const manager = new TransferManager({
       store,
       clock,
-      createRunner: (record, hooks) => {
+      createRunner: (record, context) => {
         if (record.kind !== 'upload') throw new Error('uploads only here');
-        return factory(record, hooks);
+        return factory(record, context);
       },
     });
     const progress: TransferProgress[] = [];
@@ -289,7 +289,7 @@ describe('upload task decisions (scripted HTTP)', () => {
     const done = await finished;
     assert.equal(done.protocol, 'tus');
     assert.equal(done.offset, 25);
-    assert.ok(done.lease, 'the manager lease is applied on save');
+    assert.ok((await store.get('m1'))?.lease, 'the manager lease is stamped on every save');
     assert.equal(progress.at(-1)?.bytes, 25);
     assert.deepEqual(server.uploads.get('u1'), content);
     await manager.shutdown();

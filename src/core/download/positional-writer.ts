@@ -12,6 +12,8 @@ async function writeAllAt(handle: fs.FileHandle, chunks: Buffer[], length: numbe
  * Writes a stream of chunks at consecutive positions with one write in flight while the next
  * chunks gather (at most `maxQueuedBytes`), so reading the network and writing the disk overlap.
  * `onWritten` reports only bytes whose write completed: that is what the record may count.
+ * `guard`, when given, is asked before each batch and stops the writer when it throws (the
+ * transfer's claim was lost to another window or process).
  */
 export class PositionalWriter {
   private queued: Buffer[] = [];
@@ -30,6 +32,7 @@ export class PositionalWriter {
      * holds the chunk back until it settles (e.g. a save catching up).
      */
     private readonly gate?: (pending: number) => Promise<void> | undefined,
+    private readonly guard?: () => Promise<void>,
   ) {
     this.written = position;
   }
@@ -70,7 +73,8 @@ export class PositionalWriter {
     this.position += length;
     this.queued = [];
     this.queuedBytes = 0;
-    this.inflight = writeAllAt(this.handle, chunks, length, at).then(
+    const write = this.guard ? this.guard().then(() => writeAllAt(this.handle, chunks, length, at)) : writeAllAt(this.handle, chunks, length, at);
+    this.inflight = write.then(
       () => {
         this.written = at + length;
         this.inflight = undefined;

@@ -30,6 +30,8 @@ export interface SegmentHost {
   onBytes(): void;
   /** Awaited before a write when it returns a promise (a save catching up); see PositionalWriter. */
   beforeWrite?(pending: number): Promise<void> | undefined;
+  /** Asked before each write batch (the transfer's claim). */
+  guard?: () => Promise<void>;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -179,6 +181,7 @@ async function receiveSegment(
     },
     SEGMENT_QUEUE_BYTES,
     host.beforeWrite && ((pending) => host.beforeWrite?.(pending)),
+    host.guard,
   );
   let failure: unknown;
   try {

@@ -52,7 +52,7 @@ export type DownloadProgress = TransferProgress;
 
 export type DownloadRetryEvent = TransferRetryEvent;
 
-export interface DownloadOptions extends RunnerBaseOptions<DownloadRecord> {
+export interface DownloadOptions extends RunnerBaseOptions {
   http: HttpClient;
   retry?: RetryPolicy;
   /** No bytes for this long aborts the connection and resumes (default 30 s). */
@@ -74,6 +74,11 @@ export interface DownloadOptions extends RunnerBaseOptions<DownloadRecord> {
   minSplitBytes?: number;
   /** Speed limits this download's bytes pass through (default: none). */
   bandwidth?: BandwidthGate;
+  /**
+   * Asked before the part file is opened or cut and before each write batch; throws (stopping
+   * the download) once another window or process holds this transfer's claim.
+   */
+  guard?: () => Promise<void>;
 }
 
 
@@ -332,6 +337,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       minSplitBytes: this.options.minSplitBytes,
       extraHeaders: () => this.extraHeaders(),
       bandwidth: this.bandwidth,
+      guard: this.options.guard,
       onBytes: () => {
         const saved = downloadedBytes(this.rec);
         if (saved > this.highWater) this.highWater = saved;
@@ -429,7 +435,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       const end = segment.start + segment.done;
       if (end > this.highWater) this.highWater = end;
       this.tick();
-    }, undefined, (pending) => this.saver.room(pending));
+    }, undefined, (pending) => this.saver.room(pending), this.options.guard);
     let failure: unknown;
     try {
       stall.arm();
@@ -503,6 +509,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     let segments: Segment[];
     if (found && !ours) {
       this.logger.warn(`${this.tag} ${partPath} is not the part file of generation ${generation}: counting none of its bytes`);
+      await this.options.guard?.();
       const partFile = await createPartFile(partPath, generation);
       segments = reconcileWithPartSize(this.rec, 0).segments;
       await this.update({ partFile, segments });
@@ -521,8 +528,12 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     return this.rec.segments[0].done;
   }
 
-  /** Opens this generation's part file (cut to `truncateTo`) and records which file it is. */
+  /**
+   * Opens this generation's part file (cut to `truncateTo`) and records which file it is; only
+   * while this run still holds the transfer's claim.
+   */
   private async openPart(truncateTo: number): Promise<Awaited<ReturnType<typeof openPartFile>>> {
+    await this.options.guard?.();
     const partPath = partPathFor(this.rec.target as string);
     const handle = await openPartFile(partPath, truncateTo);
     try {
@@ -538,6 +549,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   /** A new generation in a new part file: no byte of the old one can be counted again. */
   private async restartFromZero(reason: string, code: TransferErrorCode): Promise<void> {
     this.logger.warn(`${this.tag} restarting from byte 0: ${reason}`);
+    // A new part file replaces the old one: only while this run still holds the transfer's claim.
+    await this.options.guard?.();
     const generation = (this.rec.generation ?? 0) + 1;
     const partFile = this.rec.target ? await createPartFile(partPathFor(this.rec.target), generation) : undefined;
     this.resetSpeed();

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { DownloadRecord } from '../state/record';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import type { TransferStore } from '../state/store';
-import { deserializeError, type FromWorker, type ToWorker, type WorkerDownloadSettings } from './worker-protocol';
+import { deserializeError, serializeError, type FromWorker, type ToWorker, type WorkerDownloadSettings } from './worker-protocol';
 
 export interface ThreadedDownloadOptions {
   /** Path of the bundled worker entry (dist/download-worker.js). */
@@ -16,8 +16,8 @@ export interface ThreadedDownloadOptions {
   logger?: Logger;
   /** Extra request headers (credentials), asked for on every attempt, never persisted. */
   headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
-  /** Applied to the record on every save (the manager's ownership lease). */
-  decorate?: (record: DownloadRecord) => DownloadRecord;
+  /** Asked before each write batch: throws when this transfer's claim is lost. */
+  guard?: () => Promise<void>;
   connectionLimits?: HostConnectionLimits;
   /** Speed limits; the worker asks for every chunk while one applies. */
   bandwidth?: BandwidthGate;
@@ -58,11 +58,10 @@ export class ThreadedDownloadTask implements TransferRunner {
   }
 
   private async save(record: DownloadRecord): Promise<DownloadRecord> {
-    const stored = this.options.decorate ? this.options.decorate(record) : record;
-    await this.options.store.put(stored);
-    this.rec = stored;
-    this.recordEmitter.fire(stored);
-    return stored;
+    await this.options.store.put(record);
+    this.rec = record;
+    this.recordEmitter.fire(record);
+    return record;
   }
 
   run(signal: AbortSignal): Promise<DownloadRecord> {
@@ -96,7 +95,13 @@ export class ThreadedDownloadTask implements TransferRunner {
           case 'put':
             this.save(message.record).then(
               () => this.send({ type: 'reply', id: message.id }),
-              (error: unknown) => this.send({ type: 'reply', id: message.id, error: String(error) }),
+              (error: unknown) => this.send({ type: 'reply', id: message.id, error: serializeError(error) }),
+            );
+            break;
+          case 'guard':
+            (this.options.guard?.() ?? Promise.resolve()).then(
+              () => this.send({ type: 'reply', id: message.id }),
+              (error: unknown) => this.send({ type: 'reply', id: message.id, error: serializeError(error) }),
             );
             break;
           case 'headers':
@@ -108,7 +113,7 @@ export class ThreadedDownloadTask implements TransferRunner {
           case 'take':
             (bandwidth?.take(message.bytes, signal) ?? Promise.resolve()).then(
               () => this.send({ type: 'reply', id: message.id }),
-              (error: unknown) => this.send({ type: 'reply', id: message.id, error: String(error) }),
+              (error: unknown) => this.send({ type: 'reply', id: message.id, error: serializeError(error) }),
             );
             break;
           case 'progress':

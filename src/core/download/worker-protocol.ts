@@ -30,7 +30,7 @@ export type ToWorker =
   | { type: 'abort'; reason: string }
   | { type: 'checkpoint' }
   | { type: 'bandwidth'; limited: boolean }
-  | { type: 'reply'; id: number; value?: unknown; error?: string };
+  | { type: 'reply'; id: number; value?: unknown; error?: SerializedError };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -39,6 +39,7 @@ export type FromWorker =
   | { type: 'headers'; id: number; url: string }
   /** Speed limits live with the owner (one global bucket for every worker): may these bytes pass? */
   | { type: 'take'; id: number; bytes: number }
+  | { type: 'guard'; id: number }
   | { type: 'progress'; progress: TransferProgress }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'limits'; limits: Record<string, number> }

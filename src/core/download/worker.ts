@@ -14,7 +14,7 @@ import type { Logger } from '../logger';
 import { createProxyAgentFactory } from '../http/proxy';
 import type { DownloadRecord, TransferRecord } from '../state/record';
 import type { TransferStore } from '../state/store';
-import { serializeError, type FromWorker, type ToWorker } from './worker-protocol';
+import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('download-worker must run in a worker thread');
@@ -24,7 +24,7 @@ let nextId = 1;
 const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
 /** Asks the owning thread and waits for its reply. */
-type Request = { type: 'put'; record: DownloadRecord } | { type: 'headers'; url: string } | { type: 'take'; bytes: number };
+type Request = { type: 'put'; record: DownloadRecord } | { type: 'headers'; url: string } | { type: 'take'; bytes: number } | { type: 'guard' };
 
 function ask<T>(message: Request): Promise<T> {
   const id = nextId++;
@@ -34,7 +34,7 @@ function ask<T>(message: Request): Promise<T> {
   });
 }
 
-/** Saves go to the owning thread, which adds the ownership lease and writes the real store. */
+/** Saves go to the owning thread, whose store checks the claim and stamps the lease. */
 const remoteStore: TransferStore = {
   list: async () => [],
   get: async () => undefined,
@@ -83,6 +83,19 @@ function setLimited(limited: boolean): void {
   bandwidthChanged.fire();
 }
 
+/**
+ * The claim lives on the owning thread. Asking it costs a message round trip, so a write relies on
+ * the last answer for a short while (wall-clock time: after a sleep, the first write asks again).
+ */
+const GUARD_EVERY_MS = 250;
+let lastGuard = 0;
+async function askClaimGuard(): Promise<void> {
+  const age = Date.now() - lastGuard;
+  if (age >= 0 && age < GUARD_EVERY_MS) return;
+  await ask<void>({ type: 'guard' });
+  lastGuard = Date.now();
+}
+
 const controller = new AbortController();
 let task: DownloadTask | undefined;
 
@@ -91,7 +104,8 @@ port.on('message', (message: ToWorker) => {
     case 'reply': {
       const waiter = pending.get(message.id);
       pending.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      // Coded errors keep their code: a lost claim must stop the download, not be retried.
+      if (message.error !== undefined) waiter?.reject(deserializeError(message.error));
       else waiter?.resolve(message.value);
       break;
     }
@@ -132,6 +146,7 @@ async function start(record: DownloadRecord, settings: Extract<ToWorker, { type:
     connectionLimits: limits,
     bandwidth,
     headers: (url) => ask<Record<string, string>>({ type: 'headers', url }),
+    guard: askClaimGuard,
   });
   task.onProgress((progress) => post({ type: 'progress', progress }));
   try {

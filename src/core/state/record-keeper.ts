@@ -10,8 +10,6 @@ export interface RecordKeeperOptions<T extends TransferRecord> {
   logger: Logger;
   /** Prefix of log lines, e.g. `[id]`. */
   tag: string;
-  /** Applied on every save (the manager's ownership lease). */
-  decorate?: (record: T) => T;
   /**
    * What a save stores and announces, given the live record (default: the live record). A
    * download stores only the progress it has synced to disk, while the live record runs ahead.
@@ -64,15 +62,14 @@ export class RecordKeeper<T extends TransferRecord> {
     await this.persisting;
   }
 
-  /** Saves now, e.g. to renew the ownership lease while no bytes flow. */
+  /** Saves now, e.g. so the store renews the ownership lease while no bytes flow. */
   checkpoint(): Promise<void> {
     this.saveSoon();
     return this.persisting;
   }
 
   private async save(): Promise<void> {
-    const stamped = { ...this.current, updatedAt: this.options.clock.now() };
-    this.current = this.options.decorate ? this.options.decorate(stamped) : stamped;
+    this.current = { ...this.current, updatedAt: this.options.clock.now() };
     const saved = this.options.present ? this.options.present(this.current) : this.current;
     // Stores may keep what they are given: hand them a snapshot, not the live object.
     await this.options.store.put(structuredClone(saved));

@@ -11,13 +11,20 @@ import { whereIs, type MachineRef } from '../state/machine';
 import type { TransferProgress, TransferRunner } from './runner';
 import type { TransferStore } from '../state/store';
 import { BandwidthLimits, UNLIMITED, type BandwidthGate } from '../bandwidth/limits';
+import { ClaimedStore } from '../state/claimed-store';
+import { TransferClaim, claimedElsewhere, type TransferClaimOptions } from '../state/transfer-claim';
 
 /** Builds the runner for a record; the manager does not care whether it downloads or uploads. */
-export type RunnerFactory = (record: TransferRecord, hooks: RunnerHooks) => TransferRunner;
+export type RunnerFactory = (record: TransferRecord, context: RunnerContext) => TransferRunner;
 
-export interface RunnerHooks {
-  /** Must be applied to the record on every save: it carries this manager's ownership lease. */
-  decorate: <T extends TransferRecord>(record: T) => T;
+export interface RunnerContext {
+  /**
+   * The runner saves through this store only: it checks the transfer's claim and stamps what the
+   * manager keeps in the record (lease, machine, speed limit).
+   */
+  store: TransferStore;
+  /** A download asks this before each write batch; it throws ERR_RUNNING_ELSEWHERE once the claim is lost. */
+  guard: () => Promise<void>;
   /** The speed limits this transfer's bytes pass through (its own and the global one). */
   bandwidth: BandwidthGate;
 }
@@ -49,6 +56,14 @@ export interface TransferManagerOptions {
   pathExists?: (file: string) => Promise<boolean>;
   /** Global and per-transfer speed limits; the per-transfer ones are kept in the records. */
   bandwidth?: BandwidthLimits;
+  /**
+   * Folder of claim files keyed by transfer id, shared by every window and process that shares
+   * the store: a transfer runs only where its claim is held. Without it only a download's `.part`
+   * file is claimed.
+   */
+  claimDir?: string;
+  /** A claim whose heartbeat is older than this may be taken over (default 30 s). */
+  claimStaleMs?: number;
 }
 
 /**
@@ -83,6 +98,7 @@ interface Entry {
   held?: HeldReason;
   runner?: TransferRunner;
   controller?: AbortController;
+  claim?: TransferClaim;
   running?: Promise<void>;
 }
 
@@ -154,7 +170,7 @@ export class TransferManager implements Disposable {
       if (held) {
         this.logger.info(`[${record.id}] ${held === 'other-machine' ? `its data is on ${record.machine?.label ?? '?'}` : 'machine unknown'}: shown, not run`);
       } else if (ACTIVE_STATES.has(record.state)) {
-        if (this.leasedElsewhere(record, now)) entry.held = 'running-elsewhere';
+        if (await this.runningElsewhere(record, now)) entry.held = 'running-elsewhere';
         else if (!options.autoResume) {
           // Shown as paused but not saved as paused: it was interrupted, not paused by the user,
           // so a later start with auto-resume on still continues it.
@@ -191,7 +207,7 @@ export class TransferManager implements Disposable {
 
   async pause(id: string): Promise<void> {
     const entry = this.entries.get(id);
-    if (!entry || !ACTIVE_STATES.has(entry.record.state) || entry.held === 'running-elsewhere' || isOnAnotherMachine(entry)) return;
+    if (!entry || !ACTIVE_STATES.has(entry.record.state) || isOnAnotherMachine(entry) || (await this.heldElsewhere(entry))) return;
     if (entry.controller) {
       await this.stop(entry, 'pause');
     } else {
@@ -203,7 +219,8 @@ export class TransferManager implements Disposable {
   async resume(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.record.state === 'completed' || entry.controller || this.refuseOnAnotherMachine(entry, 'resumed')) return;
-    if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
+    // The row may be stale: another window may be running this transfer right now.
+    if (await this.heldElsewhere(entry)) return;
     entry.held = undefined;
     if (entry.record.state === 'cancelled' && entry.record.kind === 'download') {
       entry.record = { ...entry.record, segments: initialSegments(undefined), length: undefined, etag: undefined, lastModified: undefined };
@@ -222,7 +239,7 @@ export class TransferManager implements Disposable {
     if (!entry || isOnAnotherMachine(entry)) return;
     const limit = Math.max(0, Math.round(bytesPerSecond));
     this.options.bandwidth?.setTransferLimit(id, limit);
-    // A running transfer's own saves carry the new value too (see decorate).
+    // A running transfer's own saves carry the new value too (see stamp).
     entry.record = { ...entry.record, maxBytesPerSecond: limit || undefined, updatedAt: this.clock.now() };
     await this.save(entry.record);
     this.announce(entry);
@@ -236,7 +253,7 @@ export class TransferManager implements Disposable {
   async cancel(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.record.state === 'completed' || entry.record.state === 'cancelled') return;
-    if (entry.held === 'running-elsewhere' || this.refuseOnAnotherMachine(entry, 'cancelled')) return;
+    if (this.refuseOnAnotherMachine(entry, 'cancelled') || (await this.heldElsewhere(entry))) return;
     if (entry.controller) await this.stop(entry, 'cancel');
     else entry.record = await this.discardRemote(entry.record);
     await this.deletePartialData(entry.record);
@@ -255,7 +272,7 @@ export class TransferManager implements Disposable {
       this.logger.info(`[${id}] removed from the list; its data stays on ${entry.record.machine?.label ?? 'the machine it was started on'}`);
       return;
     }
-    if (entry.held === 'running-elsewhere' && this.leasedElsewhere(entry.record, this.clock.now())) return;
+    if (await this.heldElsewhere(entry)) return;
     if (entry.controller) await this.stop(entry, 'cancel');
     else if (entry.record.state !== 'completed' && entry.record.state !== 'cancelled') await this.discardRemote(entry.record);
     if (entry.record.state !== 'completed') await this.deletePartialData(entry.record);
@@ -326,8 +343,38 @@ export class TransferManager implements Disposable {
     return !this.options.isReleased?.(lease.owner);
   }
 
-  /** Stamps every save of our runners with the lease and the machine that holds the bytes. */
-  private readonly decorate = <T extends TransferRecord>(record: T): T => {
+  private claimOptions(): TransferClaimOptions {
+    return { owner: this.ownerId, recordClaimDir: this.options.claimDir, staleMs: this.options.claimStaleMs, now: () => this.clock.now() };
+  }
+
+  /** Another window or process runs it: its lease in the record is live, or it holds the claim. */
+  private async runningElsewhere(record: TransferRecord, now: number): Promise<boolean> {
+    if (this.leasedElsewhere(record, now)) return true;
+    if (!ACTIVE_STATES.has(record.state)) return false;
+    return (await claimedElsewhere(record, this.claimOptions()).catch(() => undefined)) !== undefined;
+  }
+
+  /**
+   * For an action on a row this manager does not run: re-reads the record and the claims, and
+   * marks the row "running elsewhere" (showing the other window's record) when it is.
+   */
+  private async heldElsewhere(entry: Entry): Promise<boolean> {
+    if (entry.controller) return false;
+    const latest = (await this.options.store.get(entry.record.id)) ?? entry.record;
+    if (!(await this.runningElsewhere(latest, this.clock.now()))) return false;
+    entry.record = latest;
+    if (entry.held !== 'running-elsewhere') {
+      entry.held = 'running-elsewhere';
+      this.announce(entry);
+    }
+    return true;
+  }
+
+  /**
+   * Stamps every save of our runners (through their ClaimedStore) with the lease, the machine that
+   * holds the bytes and the speed limit the manager keeps.
+   */
+  private readonly stamp = <T extends TransferRecord>(record: T): T => {
     const machine = this.options.machine ? { machine: this.options.machine } : {};
     const lease = this.releasing ? undefined : { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs };
     const bandwidth = this.options.bandwidth;
@@ -336,8 +383,8 @@ export class TransferManager implements Disposable {
     return { ...record, ...machine, ...limit, lease };
   };
 
-  private hooksFor(id: string): RunnerHooks {
-    return { decorate: this.decorate, bandwidth: this.options.bandwidth?.gateFor(id) ?? UNLIMITED };
+  private bandwidthFor(id: string): BandwidthGate {
+    return this.options.bandwidth?.gateFor(id) ?? UNLIMITED;
   }
 
   /**
@@ -376,11 +423,45 @@ export class TransferManager implements Disposable {
   }
 
   private start(entry: Entry): void {
-    const runner = this.options.createRunner(entry.record, this.hooksFor(entry.record.id));
     const controller = new AbortController();
-    entry.runner = runner;
     entry.controller = controller;
+    entry.running = this.run(entry, controller).finally(() => {
+      entry.runner = undefined;
+      entry.controller = undefined;
+      entry.claim = undefined;
+      entry.running = undefined;
+      if (!this.disposed) {
+        this.announce(entry);
+        this.schedule();
+      }
+    });
+  }
+
+  /**
+   * Claims the transfer, then runs it. Only the claim's holder runs a transfer; a runner saves
+   * through a ClaimedStore and is stopped the moment its claim turns out to be someone else's.
+   */
+  private async run(entry: Entry, controller: AbortController): Promise<void> {
+    const claim = new TransferClaim(this.claimOptions());
+    try {
+      await claim.confirm(entry.record);
+    } catch (error) {
+      await claim.release();
+      if (claim.lost) return this.yieldTo(entry, claim.lost);
+      this.logger.error(`[${entry.record.id}] could not claim: ${String(error)}`);
+      const failure = error instanceof TransferError ? error : new TransferError('ERR_INTERNAL', String(error));
+      await this.setState(entry, 'failed', { lastError: failure.toJSON() }).catch(() => undefined);
+      return;
+    }
+    const runner = this.options.createRunner(entry.record, {
+      store: new ClaimedStore(this.options.store, claim, this.stamp),
+      guard: () => claim.guard(),
+      bandwidth: this.bandwidthFor(entry.record.id),
+    });
+    entry.runner = runner;
+    entry.claim = claim;
     const subscriptions = [
+      claim.onLost(() => controller.abort(new AbortError('claim-lost'))),
       runner.onRecord((record) => {
         entry.record = record;
         this.announce(entry);
@@ -390,31 +471,29 @@ export class TransferManager implements Disposable {
         this.progressEmitter.fire(progress);
       }),
     ];
-    entry.running = runner
-      .run(controller.signal)
-      .then(
-        (record) => {
-          entry.record = record;
-        },
-        async (error: unknown) => {
-          entry.record = runner.record;
-          if (!(error instanceof AbortError) && !(error instanceof TransferError)) {
-            // A bug must not leave a row that claims to be running: show it as failed, resumable.
-            this.logger.error(`[${entry.record.id}] unexpected failure: ${String(error)}`);
-            await this.setState(entry, 'failed', { lastError: { code: 'ERR_INTERNAL', message: String(error) } }).catch(() => undefined);
-          }
-        },
-      )
-      .finally(() => {
-        subscriptions.forEach((s) => s.dispose());
-        entry.runner = undefined;
-        entry.controller = undefined;
-        entry.running = undefined;
-        if (!this.disposed) {
-          this.announce(entry);
-          this.schedule();
-        }
-      });
+    try {
+      entry.record = await runner.run(controller.signal);
+    } catch (error) {
+      entry.record = runner.record;
+      if (claim.lost) {
+        await this.yieldTo(entry, claim.lost);
+      } else if (!(error instanceof AbortError) && !(error instanceof TransferError)) {
+        // A bug must not leave a row that claims to be running: show it as failed, resumable.
+        this.logger.error(`[${entry.record.id}] unexpected failure: ${String(error)}`);
+        await this.setState(entry, 'failed', { lastError: { code: 'ERR_INTERNAL', message: String(error) } }).catch(() => undefined);
+      }
+    } finally {
+      subscriptions.forEach((s) => s.dispose());
+      await claim.release();
+    }
+  }
+
+  /** Another window or process holds the claim: show its record, don't write ours. */
+  private async yieldTo(entry: Entry, why: TransferError): Promise<void> {
+    this.logger.warn(`[${entry.record.id}] ${why.message}: leaving it to them`);
+    entry.held = 'running-elsewhere';
+    entry.progress = undefined;
+    entry.record = (await this.options.store.get(entry.record.id).catch(() => undefined)) ?? entry.record;
   }
 
   private async stop(entry: Entry, reason: 'pause' | 'cancel' | 'shutdown'): Promise<void> {
@@ -425,7 +504,11 @@ export class TransferManager implements Disposable {
   /** A stopped upload still holds a resource on the server: let its runner release it. */
   private async discardRemote(record: TransferRecord): Promise<TransferRecord> {
     if (record.kind !== 'upload' || !record.uploadUrl) return record;
-    const runner = this.options.createRunner(record, this.hooksFor(record.id));
+    const runner = this.options.createRunner(record, {
+      store: this.options.store,
+      guard: async () => undefined,
+      bandwidth: this.bandwidthFor(record.id),
+    });
     try {
       await runner.discard?.();
       return runner.record;
@@ -446,8 +529,12 @@ export class TransferManager implements Disposable {
   private ensureTimers(): void {
     if (this.disposed) return;
     this.leaseTimer ??= setInterval(() => {
-      for (const entry of this.entries.values()) void entry.runner?.checkpoint();
-    }, Math.max(100, this.leaseMs / 3));
+      for (const entry of this.entries.values()) {
+        // A claim found lost here stops its runner (onLost), even while no bytes flow.
+        void entry.claim?.renew();
+        void entry.runner?.checkpoint();
+      }
+    }, Math.max(100, Math.min(this.leaseMs, this.options.claimStaleMs ?? this.leaseMs) / 3));
     this.leaseTimer.unref?.();
     this.remoteTimer ??= setInterval(() => void this.refreshRemote(), this.options.remoteRefreshMs ?? 2000);
     this.remoteTimer.unref?.();
@@ -461,21 +548,27 @@ export class TransferManager implements Disposable {
   }
 
   /**
-   * Shows progress of transfers run by another window or machine, and takes over those of this
-   * machine whose lease ran out.
+   * Keeps rows this manager does not run in step with the store: another window (or machine) may
+   * run, pause or finish them. Rows running elsewhere show its progress; an active transfer of this
+   * machine that nobody runs any more (its lease ran out, its claim is free) is taken over.
    */
   private async refreshRemote(): Promise<void> {
-    const held = [...this.entries.values()].filter((entry) => entry.held === 'running-elsewhere' || isOnAnotherMachine(entry));
-    if (held.length === 0) return;
+    const idle = [...this.entries.values()].filter((entry) => !entry.controller);
+    if (idle.length === 0) return;
     const now = this.clock.now();
-    for (const entry of held) {
+    let takenOver = false;
+    for (const entry of idle) {
       const latest = await this.options.store.get(entry.record.id);
+      if (entry.controller) continue;
       if (!latest) {
-        this.entries.delete(entry.record.id);
-        this.changeEmitter.fire({ id: entry.record.id });
+        if (entry.held === 'running-elsewhere' || isOnAnotherMachine(entry)) {
+          this.entries.delete(entry.record.id);
+          this.changeEmitter.fire({ id: entry.record.id });
+        }
         continue;
       }
       const changed = latest.updatedAt !== entry.record.updatedAt || latest.machine?.id !== entry.record.machine?.id;
+      if (!changed && entry.held !== 'running-elsewhere' && !isOnAnotherMachine(entry)) continue;
       entry.record = latest;
       const here = this.options.machine;
       if (isOnAnotherMachine(entry) && here) {
@@ -488,15 +581,18 @@ export class TransferManager implements Disposable {
         }
         entry.held = 'running-elsewhere';
       }
-      if (!this.leasedElsewhere(latest, now)) {
+      if (await this.runningElsewhere(latest, now)) {
+        entry.held = 'running-elsewhere';
+      } else if (entry.held === 'running-elsewhere' || (entry.held === undefined && latest.state === 'running')) {
         entry.held = undefined;
         if (ACTIVE_STATES.has(latest.state)) {
-          this.logger.info(`[${latest.id}] lease of another window expired: taking over`);
+          this.logger.info(`[${latest.id}] no other window runs it any more: taking over`);
           entry.record = { ...latest, state: 'queued' };
+          takenOver = true;
         }
       }
       this.announce(entry);
     }
-    this.schedule();
+    if (takenOver) this.schedule();
   }
 }

@@ -16,15 +16,17 @@ export interface TransferRetryEvent {
   error: TransferError;
 }
 
-export interface RunnerBaseOptions<T extends TransferRecord> {
+export interface RunnerBaseOptions {
+  /**
+   * Where the record is saved. A manager hands each runner a store that checks the transfer's
+   * claim and stamps its lease on every save (ClaimedStore): runners just save.
+   */
   store: TransferStore;
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
   /** How often progress events fire at most (default 250 ms). */
   progressIntervalMs?: number;
-  /** Applied to the record on every save (the manager's ownership lease). */
-  decorate?: (record: T) => T;
 }
 
 /**
@@ -46,7 +48,7 @@ export abstract class RunnerBase<T extends TransferRecord> {
   /** A failure that will be retried, and after how long. */
   readonly onRetry: Event<TransferRetryEvent> = this.retryEmitter.event;
 
-  protected constructor(record: T, private readonly base: RunnerBaseOptions<T>) {
+  protected constructor(record: T, private readonly base: RunnerBaseOptions) {
     this.clock = base.clock ?? systemClock;
     this.logger = base.logger ?? silentLogger;
     this.keeper = new RecordKeeper(record, {
@@ -54,7 +56,6 @@ export abstract class RunnerBase<T extends TransferRecord> {
       clock: this.clock,
       logger: this.logger,
       tag: `[${record.id}]`,
-      decorate: base.decorate,
       present: (live) => this.presentRecord(live),
     });
     this.onRecord = this.keeper.onRecord;

@@ -8,6 +8,7 @@ import { Readable, Transform, pipeline } from 'node:stream';
 import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted, type TransferErrorCode } from '../errors';
 import { networkError, type HttpClient, type HttpResponse } from '../http/client';
 import type { UploadFingerprint, UploadRecord } from '../state/record';
+import type { TransferStore } from '../state/store';
 import { RestartNeeded } from '../download/restart';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
@@ -36,7 +37,7 @@ export type UploadProgress = TransferProgress;
 
 export type UploadRetryEvent = TransferRetryEvent;
 
-export interface UploadOptions extends RunnerBaseOptions<UploadRecord> {
+export interface UploadOptions extends RunnerBaseOptions {
   http: HttpClient;
   /** Requests whose 1xx responses matter (IETF creation, plain PUT); default: node:http. */
   interim?: InterimRequester;
@@ -556,7 +557,6 @@ export async function createUploadRecord(input: {
 }
 
 /** The manager's runner factory for upload records (a UI passes this, with its own options). */
-export function uploadRunnerFactory(options: Omit<UploadOptions, 'decorate'>) {
-  return (record: UploadRecord, hooks: { decorate: <T extends UploadRecord>(record: T) => T }): UploadTask =>
-    new UploadTask(record, { ...options, decorate: hooks.decorate });
+export function uploadRunnerFactory(options: Omit<UploadOptions, 'store'>) {
+  return (record: UploadRecord, context: { store: TransferStore }): UploadTask => new UploadTask(record, { ...options, store: context.store });
 }
