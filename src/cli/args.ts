@@ -3,11 +3,12 @@ import { parseHeaderLine } from '../core/http/header-line';
 import { parseRate } from '../core/bandwidth/rate';
 
 export const USAGE = `Usage:
-  resumable-transfers get <url> -o <path> [--connections <n>] [--sha256 <hex>]
+  resumable-transfers get <url> [-o <path>] [--connections <n>] [--sha256 <hex>]
                       [--header "Name: value"]... [--retries <n>] [--stall-timeout <seconds>]
-                      [--limit-rate <speed>]
+                      [--limit-rate <speed>] [--quiet]
 
-  -o, --output     final file path, or an existing folder (the name then comes from the server)
+  -o, --output     final file path, or an existing folder (the name then comes from the server);
+                   without -o the file goes into the current folder under the server's name
   --connections    connections per download (default 1)
   --sha256         expected sha256 of the file; a mismatch fails the download
   --header         extra request header, may repeat (never saved to disk)
@@ -22,6 +23,10 @@ export const USAGE = `Usage:
   --protocol       auto (default) detects tus, the IETF resumable upload draft, WebDAV PUT with
                    Content-Range, or falls back to a plain PUT (which cannot resume)
   --chunk-size     bytes per request (default: tus and IETF the whole rest, put-range 16 MiB)
+
+  -q, --quiet      no progress and no retry notices: only the result on stdout, errors on stderr
+  -V, --version    print the version
+  -h, --help       print this help
 
 Re-running the same command after an interruption resumes the download or upload.`;
 
@@ -38,6 +43,8 @@ export interface GetCommand {
   stallTimeoutSeconds: number;
   /** Bytes per second; 0 = no limit. */
   limitRate: number;
+  /** For scripts: no progress line, no retry notices. */
+  quiet: boolean;
 }
 
 export const PROTOCOL_CHOICES = ['auto', 'tus', 'ietf', 'put-range', 'put'] as const;
@@ -54,9 +61,10 @@ export interface PutCommand {
   stallTimeoutSeconds: number;
   /** Bytes per second; 0 = no limit. */
   limitRate: number;
+  quiet: boolean;
 }
 
-export type CliCommand = GetCommand | PutCommand | { command: 'help' };
+export type CliCommand = GetCommand | PutCommand | { command: 'help' } | { command: 'version' };
 
 function positiveInteger(value: string | undefined, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -86,16 +94,19 @@ export function parseCli(argv: string[]): CliCommand {
       protocol: { type: 'string' },
       'chunk-size': { type: 'string' },
       'limit-rate': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      version: { type: 'boolean', short: 'V' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.version) return { command: 'version' };
   if (values.help || positionals.length === 0) return { command: 'help' };
   const [command, ...rest] = positionals;
   if (command === 'put') return parsePut(rest, values);
   if (values.protocol !== undefined || values['chunk-size'] !== undefined) throw new UsageError('--protocol and --chunk-size are options of put');
   if (command !== 'get') throw new UsageError(`unknown command "${command}"`);
   if (rest.length !== 1) throw new UsageError('get needs exactly one URL');
-  if (!values.output) throw new UsageError('get needs -o <path>');
+  if (values.output === '') throw new UsageError('-o needs a path');
   if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hex digits');
   const headers: Record<string, string> = {};
   for (const text of values.header ?? []) {
@@ -105,13 +116,15 @@ export function parseCli(argv: string[]): CliCommand {
   return {
     command: 'get',
     url: rest[0],
-    output: values.output,
+    // Like wget and curl -OJ: into the current folder, under the name the server gives.
+    output: values.output ?? '.',
     connections: positiveInteger(values.connections, '--connections', 1),
     sha256: values.sha256?.toLowerCase(),
     headers,
     retries: positiveInteger(values.retries, '--retries', 5, true),
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
     limitRate: limitRate(values['limit-rate']),
+    quiet: values.quiet ?? false,
   };
 }
 
@@ -135,6 +148,7 @@ function parsePut(
     protocol?: string;
     'chunk-size'?: string;
     'limit-rate'?: string;
+    quiet?: boolean;
   },
 ): PutCommand {
   if (rest.length !== 2) throw new UsageError('put needs a file and a URL');
@@ -158,5 +172,6 @@ function parsePut(
     retries: positiveInteger(values.retries, '--retries', 5, true),
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
     limitRate: limitRate(values['limit-rate']),
+    quiet: values.quiet ?? false,
   };
 }

@@ -14,6 +14,7 @@ import {
   formatPercent,
   formatSpeed,
   newDownloadRecord,
+  transferName,
   parseHttpUrl,
   splitUrlCredentials,
   type DownloadProgress,
@@ -43,11 +44,21 @@ async function resolveOutput(command: GetCommand): Promise<{ targetDir: string; 
   return { targetDir, target: isDir ? undefined : output, storePath: path.join(targetDir, `.${id}.transfer.json`), id };
 }
 
-function stderrLogger(verbose: boolean): Logger {
-  const write = (level: string) => (message: string) => {
-    if (verbose || level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
+/** Set by the bundler (esbuild `define`); running from source says "dev". */
+declare const CLI_VERSION: string | undefined;
+export const VERSION = typeof CLI_VERSION === 'string' ? CLI_VERSION : 'dev';
+
+/**
+ * Notices on stderr. The engine tags its lines with the transfer id, which means nothing to the
+ * user: the file's name stands in its place. Quiet shows none; verbose shows every level.
+ */
+export function stderrLogger(options: { verbose: boolean; quiet: boolean; id: string; name: () => string }, write = (line: string) => void process.stderr.write(line)): Logger {
+  const tag = `[${options.id}]`;
+  const line = (level: string) => (message: string) => {
+    if (options.quiet && !options.verbose) return;
+    if (options.verbose || level === 'warn' || level === 'error') write(`${level}: ${message.split(tag).join(`${options.name()}:`)}\n`);
   };
-  return { trace() {}, debug: write('debug'), info: write('info'), warn: write('warn'), error() {} };
+  return { trace() {}, debug: line('debug'), info: line('info'), warn: line('warn'), error() {} };
 }
 
 function progressLine(progress: DownloadProgress): string {
@@ -67,8 +78,9 @@ async function runToExit<T extends TransferRecord>(
   store: TransferStore,
   id: string,
   result: (done: T) => string,
+  quiet: boolean,
 ): Promise<number> {
-  if (process.stderr.isTTY) {
+  if (process.stderr.isTTY && !quiet) {
     task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
   }
   const controller = new AbortController();
@@ -107,10 +119,10 @@ function withoutUrlCredentials<T extends GetCommand | PutCommand>(command: T): T
   return { ...command, url, headers: explicit ? command.headers : { Authorization: authorization, ...command.headers } };
 }
 
-/** What both commands take from the command line the same way. */
-function taskOptions(command: GetCommand | PutCommand) {
+/** What both commands take from the command line the same way; `name` says which file notices are about. */
+function taskOptions(command: GetCommand | PutCommand, id: string, name: () => string) {
   return {
-    logger: stderrLogger(process.env.RESUMABLE_TRANSFERS_VERBOSE === '1'),
+    logger: stderrLogger({ verbose: process.env.RESUMABLE_TRANSFERS_VERBOSE === '1', quiet: command.quiet, id, name }),
     retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
     stallTimeoutMs: command.stallTimeoutSeconds * 1000,
     headers: () => command.headers,
@@ -129,9 +141,9 @@ async function get(command: GetCommand): Promise<number> {
       : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
 
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 60_000 });
-  const task = new DownloadTask(record, { http, store, ...taskOptions(command) });
+  const task: DownloadTask = new DownloadTask(record, { http, store, ...taskOptions(command, id, () => transferName(task.record)) });
   try {
-    return await runToExit(task, store, id, (done) => done.target ?? '');
+    return await runToExit(task, store, id, (done) => done.target ?? '', command.quiet);
   } finally {
     http.dispose();
   }
@@ -157,9 +169,9 @@ async function put(command: PutCommand): Promise<number> {
 
   // No response timeout of the client's own: the upload watchdog times the wait after the body.
   const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 120_000 });
-  const task = new UploadTask(record, { http, store, ...taskOptions(command) });
+  const task = new UploadTask(record, { http, store, ...taskOptions(command, id, () => transferName(record)) });
   try {
-    return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url);
+    return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url, command.quiet);
   } finally {
     http.dispose();
   }
@@ -170,6 +182,10 @@ export async function main(argv: string[]): Promise<number> {
     const command = parseCli(argv);
     if (command.command === 'help') {
       process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (command.command === 'version') {
+      process.stdout.write(`resumable-transfers ${VERSION}\n`);
       return 0;
     }
     const safe = withoutUrlCredentials(command);

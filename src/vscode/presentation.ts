@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import {
   formatBytes,
   formatDuration,
@@ -6,6 +5,7 @@ import {
   formatSpeed,
   redactUrl,
   totalBytes,
+  transferName,
   transferredBytes,
   type PendingRetry,
   type RecordedError,
@@ -19,15 +19,7 @@ import { localizeError, localizeRestart, retryText, type L10n } from './messages
  * (no vscode import) so that unit tests check exactly what the user reads.
  */
 export function displayName(snapshot: TransferSnapshot): string {
-  const record = snapshot.record;
-  if (record.kind === 'upload') return path.basename(record.source);
-  if (record.target) return path.basename(record.target);
-  try {
-    const last = new URL(record.url).pathname.split('/').filter(Boolean).pop();
-    return last ? decodeURIComponent(last) : new URL(record.url).host;
-  } catch {
-    return record.url;
-  }
+  return transferName(snapshot.record);
 }
 
 export function stateLabel(state: TransferState, l10n: L10n): string {

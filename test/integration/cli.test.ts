@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { freePort } from '../support/ports';
 
 const SIZE = 4 * 1024 * 1024;
 
@@ -31,6 +32,35 @@ describe('CLI get', function () {
     assert.equal(result.stdout.trim(), target);
     assert.equal(sha256(await readFile(target)), sha256(body));
     assert.deepEqual(await readdir(dir), ['测试文件.bin'], 'no part or state file left behind');
+  });
+
+  it('without -o saves into the current folder under the server\'s name, as wget and curl -OJ do', async () => {
+    server.route('/dl', { body, etag: '"c2"', contentDisposition: 'attachment; filename="report.bin"' });
+    const result = await runCli(['get', server.url('/dl')], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), path.join(dir, 'report.bin'));
+    assert.equal(sha256(await readFile(path.join(dir, 'report.bin'))), sha256(body));
+    assert.deepEqual(await readdir(dir), ['report.bin']);
+  });
+
+  it('retry notices name the file, not the transfer id; --quiet prints only the error line', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/nightly.tar.gz`;
+    const loud = await runCli(['get', url, '--retries', '1'], { cwd: dir });
+    assert.equal(loud.code, 1);
+    assert.match(loud.stderr, /^warn: nightly\.tar\.gz: ERR_NETWORK: .*retry 1 in \d+ ms$/m);
+    assert.doesNotMatch(loud.stderr, /\[[0-9a-f]{16}\]/, 'no transfer id');
+    const quiet = await runCli(['get', url, '--retries', '1', '--quiet'], { cwd: dir });
+    assert.equal(quiet.code, 1);
+    assert.deepEqual(quiet.stderr.trim().split('\n').length, 1, quiet.stderr);
+    assert.match(quiet.stderr, /^error ERR_RETRIES_EXHAUSTED: /);
+  });
+
+  it('--version prints the version of the package', async () => {
+    const { version } = JSON.parse(await readFile(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, `resumable-transfers ${version}\n`);
   });
 
   it('saves to an explicit path, checks --sha256 and sends --header values', async () => {
@@ -105,7 +135,7 @@ describe('CLI get', function () {
   });
 
   it('rejects bad input with exit code 2', async () => {
-    for (const args of [['get', 'not a url', '-o', dir], ['get', 'ftp://example.invalid/x', '-o', dir], ['get', server.url('/x')], ['frobnicate']]) {
+    for (const args of [['get', 'not a url', '-o', dir], ['get', 'ftp://example.invalid/x', '-o', dir], ['get', server.url('/x'), '-o', ''], ['frobnicate']]) {
       const result = await runCli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^error/);

@@ -15,8 +15,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[]): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], options: { cwd?: string } = {}): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -25,8 +25,8 @@ export function startCli(args: string[]): { child: ChildProcess; result: Promise
   return { child, result };
 }
 
-export function runCli(args: string[]): Promise<CliResult> {
-  return startCli(args).result;
+export function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return startCli(args, options).result;
 }
 
 /** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */

@@ -37,6 +37,7 @@ describe('parseCli', () => {
       retries: 0,
       stallTimeoutSeconds: 15,
       limitRate: 500 * 1024,
+      quiet: false,
     };
     assert.deepEqual(command, expected);
   });
@@ -59,8 +60,23 @@ describe('parseCli', () => {
       retries: 5,
       stallTimeoutSeconds: 30,
       limitRate: 0,
+      quiet: false,
     };
     assert.deepEqual(parseCli(['get', URL_A, '-o', 'out.bin']), expected);
+  });
+
+  it('get without -o saves into the current folder, like wget and curl -OJ', () => {
+    assert.equal((parseCli(['get', URL_A]) as GetCommand).output, '.');
+  });
+
+  it('--quiet / -q for scripts, on get and put', () => {
+    assert.equal((parseCli(['get', URL_A, '--quiet']) as GetCommand).quiet, true);
+    assert.equal((parseCli(['put', 'f.bin', URL_A, '-q']) as PutCommand).quiet, true);
+  });
+
+  it('--version / -V', () => {
+    assert.deepEqual(parseCli(['--version']), { command: 'version' });
+    assert.deepEqual(parseCli(['get', URL_A, '-V']), { command: 'version' });
   });
 
   it('--limit-rate takes curl\'s binary suffixes, for get and put', () => {
@@ -87,7 +103,6 @@ describe('parseCli', () => {
   }
 
   const usageErrors: Array<{ title: string; argv: string[]; message: RegExp }> = [
-    { title: 'missing -o', argv: ['get', URL_A], message: /-o/ },
     { title: 'empty -o', argv: ['get', URL_A, '-o', ''], message: /-o/ },
     { title: 'no URL', argv: ['get', '-o', 'out'], message: /one URL/ },
     { title: 'two URLs', argv: ['get', URL_A, 'https://example.com/other', '-o', 'out'], message: /one URL/ },
@@ -127,7 +142,7 @@ describe('parseCli', () => {
   }
 
   it('USAGE documents every option', () => {
-    for (const option of ['-o', '--output', '--connections', '--sha256', '--header', '--retries', '--stall-timeout', '--limit-rate']) {
+    for (const option of ['-o', '--output', '--connections', '--sha256', '--header', '--retries', '--stall-timeout', '--limit-rate', '--quiet', '--version']) {
       assert.ok(USAGE.includes(option), option);
     }
   });

@@ -139,6 +139,24 @@ export function downloadedBytes(record: DownloadRecord): number {
   return record.segments.reduce((sum, segment) => sum + segment.done, 0);
 }
 
+/** What a person calls the transfer: the file's name (saved as, uploaded from, or the URL's last segment). */
+export function transferName(record: TransferRecord): string {
+  if (record.kind === 'upload') return baseName(record.source);
+  if (record.target) return baseName(record.target);
+  try {
+    const url = new URL(record.url);
+    const last = url.pathname.split('/').filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : url.host;
+  } catch {
+    return record.url;
+  }
+}
+
+/** The last component of a path, for either separator (records travel between platforms). */
+function baseName(file: string): string {
+  return file.split(/[\\/]/).filter(Boolean).pop() ?? file;
+}
+
 export function transferredBytes(record: TransferRecord): number {
   return record.kind === 'download' ? downloadedBytes(record) : record.offset;
 }
