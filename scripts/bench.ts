@@ -6,7 +6,9 @@
  *   npm run bench -- --only=single --runs=5 --size-mib=1024
  *   sections: single (vs curl), multi (8 connections vs aria2c on a 20 MiB/s-per-connection
  *   location), resume (SIGKILL at 50 %, re-run), rss (4 GiB download), exthost (event-loop
- *   delay inside a real extension host during a full-speed download)
+ *   delay inside a real extension host during a full-speed download), limit (speed limits:
+ *   achieved rate over every 5 s window, 1 and 8 connections), connections (1, 2, 4, 8
+ *   connections against a per-connection-throttled host and one that answers 503/429)
  *
  * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate.
  */
@@ -18,6 +20,7 @@ import * as path from 'node:path';
 import { CLI } from '../test/support/cli';
 import { generateFile, startNginx } from '../test/support/nginx';
 import { measureExtensionHost } from './bench-exthost';
+import { measureConnections, measureLimit } from './bench-limits';
 
 const MiB = 1024 * 1024;
 const args = Object.fromEntries(
@@ -233,6 +236,38 @@ async function main(): Promise<void> {
       console.log(`| idle, before | | ${measured.idle.p50} | ${measured.idle.p99} | ${measured.idle.max} |`);
       for (const r of measured.runs) console.log(`| ${r.connections} connection(s), ${r.state} | ${r.seconds.toFixed(2)} | ${r.p50} | ${r.p99} | ${r.max} |`);
       await rm(path.join(root, 'exthost.bin'), { force: true });
+    }
+    if (!ONLY || ONLY === 'limit') {
+      const sizeMiB = Number(args['limit-size-mib'] ?? 96);
+      await generateFile(path.join(root, 'limit.bin'), sizeMiB * MiB, 10);
+      const limit = Number(args['limit-mib'] ?? 8) * MiB;
+      console.log(`\n## Speed limit ${limit / MiB} MiB/s, ${sizeMiB} MiB from nginx on 127.0.0.1 (engine in this process)\n`);
+      console.log('| connections | limit | achieved overall | lowest 5 s window | highest 5 s window | windows |\n| --- | --- | --- | --- | --- | --- |');
+      for (const connections of [1, 8]) {
+        const r = await measureLimit(nginx.url('limit.bin'), outDir, connections, limit);
+        const pct = (v: number) => `${(v / MiB).toFixed(2)} MiB/s (${(((v - limit) / limit) * 100).toFixed(1)} %)`;
+        console.log(`| ${connections} | ${limit / MiB} MiB/s | ${pct(r.overall)} | ${pct(r.lowest)} | ${pct(r.highest)} | ${r.windows} |`);
+      }
+      await rm(path.join(root, 'limit.bin'), { force: true });
+    }
+    if (!ONLY || ONLY === 'connections') {
+      const sizeMiB = Number(args['connections-size-mib'] ?? 32);
+      await generateFile(path.join(root, 'conn.bin'), sizeMiB * MiB, 11);
+      const rows: string[] = [];
+      for (const [where, label] of [
+        ['slow', '2 MiB/s per connection'],
+        ['busy', '2 MiB/s per connection, a third connection gets 503'],
+        ['busy429', '2 MiB/s per connection, a third connection gets 429'],
+      ] as const) {
+        for (const connections of [1, 2, 4, 8]) {
+          const r = await measureConnections(nginx.url(`${where}/conn.bin`), outDir, connections, () => nginx.accessLog());
+          rows.push(`| ${label} | ${connections} | ${r.seconds.toFixed(1)} s | ${(sizeMiB / r.seconds).toFixed(2)} MiB/s | ${r.refused} |`);
+        }
+      }
+      console.log(`\n## Connections per download: ${sizeMiB} MiB from nginx (CLI, one run each)\n`);
+      console.log('| host | connections | wall | throughput | refused requests |\n| --- | --- | --- | --- | --- |');
+      console.log(rows.join('\n'));
+      await rm(path.join(root, 'conn.bin'), { force: true });
     }
   } finally {
     await nginx.stop();

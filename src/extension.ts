@@ -25,6 +25,7 @@ import { createProxyAgentFactory, type ProxyAgentFactory } from './core/http/pro
 import { ThreadedDownloadTask } from './core/download/threaded';
 import type { ResumableTransfersApi } from './vscode/api';
 import { registerCommands, startDownloads, type CommandContext } from './vscode/commands';
+import { UrlDropController } from './vscode/dropUrls';
 import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
 import { HostHeaders } from './vscode/hostHeaders';
@@ -159,7 +160,7 @@ class Runtime implements vscode.Disposable {
     this.disposables.push(
       this.log,
       refresh,
-      new TransfersTree(this.manager, refresh),
+      new TransfersTree(this.manager, refresh, new UrlDropController((urls) => startDownloads(commandContext, { urls }))),
       new TransfersStatusBar(this.manager, refresh, this.bandwidth),
       new TransferNotifications(this.manager),
       ...registerCommands(commandContext),

@@ -28,3 +28,4 @@ export * from './upload';
 export { parseHeaderLine, type HeaderLine } from './http/header-line';
 export * from './bandwidth/limits';
 export { parseRate, formatRate } from './bandwidth/rate';
+export { parseCurlCommand, looksLikeCurl, CurlParseError, type CurlDownload, type CurlRefusal } from './http/curl-command';

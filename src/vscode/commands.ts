@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { formatRate, isOnAnotherMachine, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder } from './downloadUrl';
-import { parseUrlList } from './urlInput';
+import { keepCurlHeaders } from './curlPaste';
+import { parseUrlList, urlAt, urlsInText } from './urlInput';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { Commands } from './ids';
 import { confirmRemoveFromList, refuseOnOtherMachine } from './otherMachines';
@@ -69,8 +70,10 @@ function removeFromList(ctx: CommandContext) {
 }
 
 export async function startDownloads(ctx: CommandContext, args?: DownloadUrlArgs): Promise<string[]> {
-  const urls = args ? parseUrlList(args.urls.join(' ')).urls : await askForUrls();
+  const asked = args ? { urls: parseUrlList(args.urls.join(' ')).urls } : await askForUrls();
+  const urls = asked?.urls;
   if (!urls || urls.length === 0) return [];
+  if (asked?.curl) await keepCurlHeaders(asked.curl, ctx.hostHeaders, ctx.log);
   const settings = ctx.settings();
   const folder = args?.folder ?? (await chooseDownloadFolder(settings));
   if (!folder) return [];
@@ -160,6 +163,26 @@ async function setHostHeader(ctx: CommandContext, arg?: unknown): Promise<void> 
   );
 }
 
+/**
+ * Download Link (editor context menu): every URL in the selections, or the one under the cursor.
+ * Says so when there is none, instead of doing nothing.
+ */
+async function downloadLinks(ctx: CommandContext): Promise<string[]> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return [];
+  const { document } = editor;
+  const selected = editor.selections.filter((s) => !s.isEmpty).map((s) => document.getText(s));
+  const urls =
+    selected.length > 0
+      ? urlsInText(selected.join('\n'))
+      : [urlAt(document.lineAt(editor.selection.active.line).text, editor.selection.active.character)].filter((u): u is string => u !== undefined);
+  if (urls.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No http or https link under the cursor or in the selection.'));
+    return [];
+  }
+  return startDownloads(ctx, { urls });
+}
+
 /** Asks for a speed in curl's syntax; 0 or nothing lifts the limit. Undefined when dismissed. */
 async function askForLimit(current: number | undefined, name: string): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
@@ -224,6 +247,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.clearFailed, () => clearFailed(ctx)),
     register(Commands.setHostHeader, (arg?: unknown) => setHostHeader(ctx, arg)),
     register(Commands.showLog, () => ctx.log.show()),
+    register(Commands.downloadLink, () => downloadLinks(ctx)),
     register(
       Commands.limitSpeed,
       onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Limit the speed of which transfer?'), (id) => limitSpeed(ctx, id)),

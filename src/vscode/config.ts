@@ -31,7 +31,7 @@ export function readSettings(): TransferSettings {
     downloadFolder: c.get<string>(Settings.downloadFolder, '').trim(),
     askForFolder: c.get<boolean>(Settings.askForFolder, false),
     maxConcurrent: clamp(c.get<number>(Settings.maxConcurrentTransfers, 3), 1, 16),
-    connections: clamp(c.get<number>(Settings.connectionsPerDownload, 1), 1, 16),
+    connections: clamp(c.get<number>(Settings.connectionsPerDownload, 4), 1, 16),
     autoResume: c.get<boolean>(Settings.autoResume, true),
     retries: clamp(c.get<number>(Settings.retries, 5), 0, 100),
     stallTimeoutMs: clamp(c.get<number>(Settings.stallTimeoutSeconds, 30), 5, 3600) * 1000,

@@ -3,9 +3,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TransferSettings } from './config';
 import { parseUrlList } from './urlInput';
+import { looksLikeCurl, type CurlDownload } from '../core';
+import { curlPreview, readCurl } from './curlPaste';
 
 function validate(text: string): string | vscode.InputBoxValidationMessage | undefined {
   if (!text.trim()) return vscode.l10n.t('Enter one or more http or https URLs, separated by spaces.');
+  if (looksLikeCurl(text)) {
+    const { curl, problem } = readCurl(text);
+    return curl ? { message: curlPreview(curl), severity: vscode.InputBoxValidationSeverity.Info } : problem;
+  }
   const { invalid, assumed } = parseUrlList(text);
   if (invalid !== undefined) return vscode.l10n.t('Not a valid http or https URL: "{0}"', invalid);
   if (assumed.length === 0) return undefined;
@@ -13,8 +19,17 @@ function validate(text: string): string | vscode.InputBoxValidationMessage | und
   return { message: vscode.l10n.t('Will download {0}', assumed.map((a) => a.url).join(' ')), severity: vscode.InputBoxValidationSeverity.Info };
 }
 
-/** The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs. */
-export async function askForUrls(): Promise<string[] | undefined> {
+/** What the user asked to download: URLs, or one URL from a pasted cURL command with its headers. */
+export interface UrlsToDownload {
+  urls: string[];
+  curl?: CurlDownload;
+}
+
+/**
+ * The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs
+ * or a "Copy as cURL" command.
+ */
+export async function askForUrls(): Promise<UrlsToDownload | undefined> {
   let clipboard = '';
   // In the browser, reading the clipboard needs a permission prompt that can stall the input box.
   if (vscode.env.uiKind !== vscode.UIKind.Web) {
@@ -26,17 +41,22 @@ export async function askForUrls(): Promise<string[] | undefined> {
   }
   const parsed = clipboard && clipboard.length < 10_000 ? parseUrlList(clipboard) : undefined;
   // Only real URLs: any copied word with a dot would pass as a URL without a scheme.
-  const prefill = parsed && parsed.invalid === undefined && parsed.assumed.length === 0 ? clipboard : '';
+  const curlOnClipboard = looksLikeCurl(clipboard) && readCurl(clipboard).curl !== undefined;
+  const prefill = curlOnClipboard || (parsed && parsed.invalid === undefined && parsed.assumed.length === 0) ? clipboard : '';
   const text = await vscode.window.showInputBox({
     title: vscode.l10n.t('Download URL'),
-    prompt: vscode.l10n.t('One or more http or https URLs, separated by spaces. Each becomes its own download.'),
+    prompt: vscode.l10n.t('One or more http or https URLs, separated by spaces, or a command copied with "Copy as cURL". Each URL becomes its own download.'),
     placeHolder: 'https://example.com/file.zip',
     value: prefill,
     ignoreFocusOut: true,
     validateInput: validate,
   });
   if (text === undefined) return undefined;
-  return parseUrlList(text).urls;
+  if (looksLikeCurl(text)) {
+    const { curl } = readCurl(text);
+    return curl ? { urls: [new URL(curl.url).toString()], curl } : undefined;
+  }
+  return { urls: parseUrlList(text).urls };
 }
 
 /**

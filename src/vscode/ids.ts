@@ -23,6 +23,7 @@ export const Commands = {
   uploadTo: `${PREFIX}.uploadTo`,
   uploadActiveFile: `${PREFIX}.uploadActiveFile`,
   limitSpeed: `${PREFIX}.limitSpeed`,
+  downloadLink: `${PREFIX}.downloadLink`,
 } as const;
 
 export const Views = {

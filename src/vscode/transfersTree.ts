@@ -35,8 +35,13 @@ export class TransfersTree implements vscode.TreeDataProvider<string>, vscode.Di
   private readonly disposables: vscode.Disposable[] = [];
   private known = new Set<string>();
 
-  constructor(private readonly manager: TransferManager, refresh: ViewRefresh) {
-    this.view = vscode.window.createTreeView(Views.transfers, { treeDataProvider: this, showCollapseAll: false });
+  constructor(
+    private readonly manager: TransferManager,
+    refresh: ViewRefresh,
+    /** Dropped links become downloads. */
+    dragAndDropController?: vscode.TreeDragAndDropController<string>,
+  ) {
+    this.view = vscode.window.createTreeView(Views.transfers, { treeDataProvider: this, showCollapseAll: false, dragAndDropController });
     this.disposables.push(
       this.view,
       this.changeEmitter,

@@ -59,3 +59,48 @@ export function parseUrlList(text: string): ParsedUrlList {
 function looksLikeUrl(piece: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(piece) || withAssumedScheme(piece) !== undefined;
 }
+
+/**
+ * An http(s) URL in running text: up to whitespace, quotes or brackets, without the punctuation
+ * that ends a sentence or closes markup around it (`(see https://x/a.zip).`, `<https://x>`).
+ */
+const URL_IN_TEXT = /https?:\/\/[^\s"'<>`()[\]{}]+/gi;
+
+function trimTrailing(url: string): string {
+  return url.replace(/[.,;:!?]+$/, '');
+}
+
+/** Every http(s) URL in the text, in order, each once. */
+export function urlsInText(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    const url = trimTrailing(match[0]);
+    try {
+      const normalized = parseHttpUrl(url).toString();
+      if (!found.includes(normalized)) found.push(normalized);
+    } catch {
+      // Not a URL after all ("http://" alone).
+    }
+  }
+  return found;
+}
+
+/** The http(s) URL that the position `character` of `line` is in, if any. */
+export function urlAt(line: string, character: number): string | undefined {
+  for (const match of line.matchAll(URL_IN_TEXT)) {
+    const start = match.index ?? 0;
+    const url = trimTrailing(match[0]);
+    if (character >= start && character <= start + url.length) return urlsInText(url)[0];
+  }
+  return undefined;
+}
+
+/** URLs from a drop: `text/uri-list` (RFC 2483: one per line, `#` lines are comments) or plain text. */
+export function urlsFromUriList(list: string): string[] {
+  return urlsInText(
+    list
+      .split(/\r?\n/)
+      .filter((line) => !line.startsWith('#'))
+      .join('\n'),
+  );
+}
