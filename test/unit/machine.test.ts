@@ -75,6 +75,7 @@ describe('machine identity', () => {
     ['tunnel', 'pi', 'pi (Tunnel)'],
     ['some-new-remote', 'h', 'h (some-new-remote)'],
     ['ssh-remote', '  ', 'localhost (SSH)'],
+    ['127.0.0.1:8080', 'vm', 'vm'],
   ] as const) {
     it(`labels ${remoteName ?? 'a local window'} on ${JSON.stringify(host)} as ${JSON.stringify(expected)}`, () => {
       assert.equal(machineLabel(remoteName, host), expected);

@@ -73,10 +73,11 @@ const REMOTE_KINDS: Readonly<Record<string, string>> = {
 
 /**
  * How a machine is named on rows of other windows: `build-box (SSH)`, `laptop` for a local window.
- * A remote kind VS Code does not list is shown as it is.
+ * A remote kind VS Code does not list is shown as it is, unless it is an address (a server such
+ * as code-server reports its `host:port`, which changes from run to run): then the host name alone.
  */
 export function machineLabel(remoteName: string | undefined, hostName: string): string {
   const host = hostName.trim() || 'localhost';
-  if (!remoteName) return host;
-  return `${host} (${REMOTE_KINDS[remoteName] ?? remoteName})`;
+  const kind = remoteName ? (REMOTE_KINDS[remoteName] ?? (/^[a-z][\w-]*$/i.test(remoteName) ? remoteName : undefined)) : undefined;
+  return kind ? `${host} (${kind})` : host;
 }

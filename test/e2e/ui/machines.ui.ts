@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { clickRowAction, screenshot, statusBarText, waitFor, waitForWorkbench } from '../harness/ui';
+import { clickRowAction, fillInput, runCommand, screenshot, statusBarText, waitFor, waitForWorkbench } from '../harness/ui';
 import type { UiContext, UiTest } from './transfers.ui';
 import { GLOBAL_STATE_FLUSH_MS, STATUS_ITEM, assert, transferRow, waitForRow } from './transfers-view';
 
@@ -165,6 +166,45 @@ export function machineUiTests(): UiTest[] {
         await waitFor(async () => (await transferRow(page, 'theirs.bin').count()) === 0, 'their row to go away', 10000);
         assert(!fs.existsSync(theirDir), 'still no folder after Remove');
         assert(!servers.requests().some((r) => r.seq >= seq && notMine(r)), 'Remove sent nothing to a server for it');
+      },
+    },
+    {
+      name: 'B7 "Download URL" in a window with no folder asks for a folder on the machine the extension runs on, and saves there',
+      async run(ctx: UiContext) {
+        const { page, servers, workspace } = ctx;
+        const file = servers.serve({ path: '/ui/machines/no-folder.bin', size: 2 * MiB, seed: 701 });
+        const picked = path.join(workspace, 'picked-in-the-dialog');
+        fs.mkdirSync(picked, { recursive: true });
+        const workbench = page.url();
+        // An empty window: no folder open (code-server's "ew" = empty window).
+        await page.goto(`${new URL(workbench).origin}/?ew=true`);
+        await waitForWorkbench(page, 60000);
+        try {
+          await runCommand(page, 'Transfers: Download URL…', { timeoutMs: 60000 });
+          await fillInput(page, file.url, { placeholder: 'https://example.com/', waitClosed: false });
+          // VS Code's own folder dialog on the remote (code-server: the simple dialog in a quick input).
+          const box = page.locator('.quick-input-widget .quick-input-box input');
+          await waitFor(async () => {
+            const title = await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '');
+            return /Folder for the download/.test(title);
+          }, 'the folder dialog', 20000);
+          // The dialog fills in its folder once it has read it.
+          let start = '';
+          await waitFor(async () => (start = await box.inputValue()).startsWith(os.homedir()), 'the dialog to show the home folder', 5000).catch(() => undefined);
+          ctx.log(`the dialog shows "${start}"`);
+          await screenshot(page, ctx.shotsDir, '9-folder-dialog-without-a-folder-open');
+          assert(start.startsWith(os.homedir()), `it opens in the home folder of the machine the extension runs on (${os.homedir()}), saw "${start}"`);
+          await box.fill(`${picked}/`);
+          await page.waitForTimeout(500);
+          await page.locator('.quick-input-widget .monaco-button', { hasText: 'Download Here' }).first().click();
+          await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
+          const target = path.join(picked, 'no-folder.bin');
+          await waitFor(() => fs.existsSync(target) && sha256File(target) === file.sha256, `${target} with the served content`, 30000);
+          ctx.log(`saved as ${target}`);
+        } finally {
+          await page.goto(workbench);
+          await waitForWorkbench(page, 60000);
+        }
       },
     },
   ];
