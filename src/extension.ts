@@ -7,8 +7,11 @@ import {
   DEFAULT_RETRY_POLICY,
   DownloadTask,
   HostConnectionLimits,
-  NodeFetchHttpClient,
+  SwitchableHttpClient,
   TransferManager,
+  createHttpStack,
+  type HttpStack,
+  type NetworkSettings,
   UploadTask,
   isOnAnotherMachine,
   loadOrCreateMachineId,
@@ -21,12 +24,11 @@ import {
   type IetfVersionMemory,
 } from './core';
 import { globalStateIetfVersions } from './vscode/ietfVersions';
-import { createProxyAgentFactory, type ProxyAgentFactory } from './core/http/proxy';
 import { ThreadedDownloadTask } from './core/download/threaded';
 import type { ResumableTransfersApi } from './vscode/api';
 import { registerCommands, startDownloads, type CommandContext } from './vscode/commands';
 import { UrlDropController } from './vscode/dropUrls';
-import { affectsProxy, affectsTransfers, readProxyConfiguration, readSettings, type TransferSettings } from './vscode/config';
+import { affectsNetwork, affectsTransfers, readNetworkSettings, readSettings, type TransferSettings } from './vscode/config';
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
 import { HostHeaders } from './vscode/hostHeaders';
 import { Commands, ContextKeys, StateKeys, SYNCED_STATE_KEYS } from './vscode/ids';
@@ -34,6 +36,7 @@ import { ReleasedOwners } from './vscode/releasedOwners';
 import { UploadEndpoints, registerUploadCommands, startUploads, type UploadContext } from './vscode/upload';
 import { channelLogger } from './vscode/log';
 import { TransferNotifications } from './vscode/notifications';
+import { reportNetworkProblems } from './vscode/networkProblems';
 import { TransfersStatusBar } from './vscode/statusBar';
 import { TransfersTree } from './vscode/transfersTree';
 import { ViewRefresh } from './vscode/viewRefresh';
@@ -49,8 +52,11 @@ class Runtime implements vscode.Disposable {
   readonly hostHeaders: HostHeaders;
   readonly manager: TransferManager;
   private settings: TransferSettings = readSettings();
-  private proxy: ProxyAgentFactory;
-  private http: NodeFetchHttpClient;
+  /** The one way out for every request; rebuilt when a network setting changes. */
+  private networkSettings: NetworkSettings;
+  private network: HttpStack;
+  /** What runners hold: always sends through the current stack. */
+  private readonly http = new SwitchableHttpClient(() => this.network.http);
   private readonly disposables: vscode.Disposable[] = [];
   private contextTimer?: NodeJS.Timeout;
   /** Hosts that asked us to slow down keep fewer connections, remembered across sessions. */
@@ -81,8 +87,8 @@ class Runtime implements vscode.Disposable {
       void context.globalState.update(StateKeys.hostLimits, limits);
       this.log.info(`connection limits per host: ${JSON.stringify(limits)}`);
     });
-    this.proxy = this.createProxy();
-    this.http = this.createHttp();
+    this.networkSettings = readNetworkSettings(this.userAgent());
+    this.network = this.createNetwork();
     const logger = channelLogger(this.log);
     this.released = new ReleasedOwners(context.globalStorageUri.fsPath);
     this.manager = new TransferManager({
@@ -98,18 +104,12 @@ class Runtime implements vscode.Disposable {
     });
   }
 
-  private createProxy(): ProxyAgentFactory {
-    const proxy = readProxyConfiguration();
-    return createProxyAgentFactory({ proxyUrl: proxy.proxyUrl, strictSSL: proxy.strictSSL, noProxy: proxy.noProxy, useEnvironment: true });
-  }
-
-  private createHttp(): NodeFetchHttpClient {
-    return new NodeFetchHttpClient({
-      connectTimeoutMs: 30_000,
-      responseTimeoutMs: 60_000,
-      userAgent: this.userAgent(),
-      agentFor: (url) => this.proxy.agentFor(url),
-    });
+  /** Never throws: a setting it cannot use is logged, shown once, and fails only the requests it concerns. */
+  private createNetwork(): HttpStack {
+    const network = createHttpStack(this.networkSettings);
+    this.log.info(`network: ${network.describe()}`);
+    reportNetworkProblems(network.problems, this.log);
+    return network;
   }
 
   private createRunner(record: TransferRecord, context: RunnerContext): TransferRunner {
@@ -125,7 +125,6 @@ class Runtime implements vscode.Disposable {
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
     if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, guard: context.guard, connectionLimits: this.connectionLimits, bandwidth: context.bandwidth });
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
-    const proxy = readProxyConfiguration();
     return new ThreadedDownloadTask(record, {
       workerPath,
       store: context.store,
@@ -137,10 +136,7 @@ class Runtime implements vscode.Disposable {
       settings: {
         retry: common.retry,
         stallTimeoutMs: common.stallTimeoutMs,
-        connectTimeoutMs: 30_000,
-        responseTimeoutMs: 60_000,
-        userAgent: this.userAgent(),
-        proxy: { proxyUrl: proxy.proxyUrl, strictSSL: proxy.strictSSL, noProxy: proxy.noProxy, useEnvironment: true },
+        network: this.networkSettings,
       },
     });
   }
@@ -191,12 +187,12 @@ class Runtime implements vscode.Disposable {
       this.manager.setMaxConcurrent(this.settings.maxConcurrent);
       this.bandwidth.setGlobalLimit(this.settings.maxBytesPerSecond);
     }
-    if (affectsProxy(event)) {
+    if (affectsNetwork(event)) {
       // New requests take the new way out; running ones finish on their connection.
-      const old = this.proxy;
-      this.proxy = this.createProxy();
+      const old = this.network;
+      this.networkSettings = readNetworkSettings(this.userAgent());
+      this.network = this.createNetwork();
       setTimeout(() => old.dispose(), 60_000).unref();
-      this.log.info('proxy settings changed');
     }
   }
 
@@ -250,8 +246,7 @@ class Runtime implements vscode.Disposable {
     // First, and synchronously: the next window must not wait for this one's leases to expire.
     this.released.release(this.ownerId);
     await this.manager.shutdown();
-    this.http.dispose();
-    this.proxy.dispose();
+    this.network.dispose();
   }
 
   dispose(): void {

@@ -7,8 +7,10 @@ import {
   DEFAULT_RETRY_POLICY,
   DownloadTask,
   JsonFileTransferStore,
-  NodeFetchHttpClient,
   TransferError,
+  createHttpStack,
+  headersForOrigin,
+  type HttpStack,
   formatBytes,
   formatDuration,
   formatPercent,
@@ -16,6 +18,7 @@ import {
   newDownloadRecord,
   transferName,
   parseHttpUrl,
+  redactText,
   splitUrlCredentials,
   type DownloadProgress,
   type Event,
@@ -56,7 +59,7 @@ export function stderrLogger(options: { verbose: boolean; quiet: boolean; id: st
   const tag = `[${options.id}]`;
   const line = (level: string) => (message: string) => {
     if (options.quiet && !options.verbose) return;
-    if (options.verbose || level === 'warn' || level === 'error') write(`${level}: ${message.split(tag).join(`${options.name()}:`)}\n`);
+    if (options.verbose || level === 'warn' || level === 'error') write(`${level}: ${redactText(message).split(tag).join(`${options.name()}:`)}\n`);
   };
   return { trace() {}, debug: line('debug'), info: line('info'), warn: line('warn'), error() {} };
 }
@@ -125,9 +128,24 @@ function taskOptions(command: GetCommand | PutCommand, id: string, name: () => s
     logger: stderrLogger({ verbose: process.env.RESUMABLE_TRANSFERS_VERBOSE === '1', quiet: command.quiet, id, name }),
     retry: { ...DEFAULT_RETRY_POLICY, retries: command.retries },
     stallTimeoutMs: command.stallTimeoutSeconds * 1000,
-    headers: () => command.headers,
+    // --header values belong to the URL's origin: a redirect elsewhere never receives them.
+    headers: headersForOrigin(command.url, command.headers),
     bandwidth: new BandwidthLimits(command.limitRate).gateFor('cli'),
   };
+}
+
+/**
+ * The same stack the editor builds, from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY;
+ * NODE_EXTRA_CA_CERTS through Node). A proxy it cannot use is reported once on stderr.
+ */
+function httpStack(responseTimeoutMs: number): HttpStack {
+  const stack = createHttpStack({
+    proxy: { strictSSL: true, noProxy: [], useEnvironment: true },
+    connectTimeoutMs: 30_000,
+    responseTimeoutMs,
+  });
+  for (const problem of stack.problems) process.stderr.write(`warning ${problem.error.code}: ${problem.error.message}\n`);
+  return stack;
 }
 
 async function get(command: GetCommand): Promise<number> {
@@ -140,12 +158,12 @@ async function get(command: GetCommand): Promise<number> {
       ? { ...existing, sha256: command.sha256 ?? existing.sha256 }
       : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
 
-  const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 60_000 });
-  const task: DownloadTask = new DownloadTask(record, { http, store, ...taskOptions(command, id, () => transferName(task.record)) });
+  const network = httpStack(60_000);
+  const task: DownloadTask = new DownloadTask(record, { http: network.http, store, ...taskOptions(command, id, () => transferName(task.record)) });
   try {
     return await runToExit(task, store, id, (done) => done.target ?? '', command.quiet);
   } finally {
-    http.dispose();
+    network.dispose();
   }
 }
 
@@ -168,12 +186,12 @@ async function put(command: PutCommand): Promise<number> {
     : await createUploadRecord({ id, url: command.url, file: source, protocol: command.protocol, chunkSize: command.chunkSize, now: Date.now() });
 
   // No response timeout of the client's own: the upload watchdog times the wait after the body.
-  const http = new NodeFetchHttpClient({ connectTimeoutMs: 30_000, responseTimeoutMs: 120_000 });
-  const task = new UploadTask(record, { http, store, ...taskOptions(command, id, () => transferName(record)) });
+  const network = httpStack(120_000);
+  const task = new UploadTask(record, { http: network.http, store, ...taskOptions(command, id, () => transferName(record)) });
   try {
     return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url, command.quiet);
   } finally {
-    http.dispose();
+    network.dispose();
   }
 }
 

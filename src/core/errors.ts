@@ -28,6 +28,9 @@ export type TransferErrorCode =
   | 'ERR_UPLOAD_GONE'
   | 'ERR_FILE_CHANGED'
   | 'ERR_RUNNING_ELSEWHERE'
+  | 'ERR_PROXY_CONFIG'
+  | 'ERR_TLS_CERTIFICATE'
+  | 'ERR_BAD_RESPONSE'
   | 'ERR_INTERNAL';
 
 export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
@@ -36,7 +39,8 @@ export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
   'ERR_CONTENT_ENCODING', 'ERR_RANGE_MISMATCH', 'ERR_CONTENT_CHANGED', 'ERR_SHORT_BODY',
   'ERR_LENGTH_MISMATCH', 'ERR_CHECKSUM_MISMATCH', 'ERR_DISK_FULL', 'ERR_FILE_SYSTEM', 'ERR_UNSAFE_PATH',
   'ERR_TARGET_EXISTS', 'ERR_RETRIES_EXHAUSTED', 'ERR_ABORTED', 'ERR_RECORD_INVALID',
-  'ERR_UPLOAD_NOT_RESUMABLE', 'ERR_UPLOAD_GONE', 'ERR_FILE_CHANGED', 'ERR_RUNNING_ELSEWHERE', 'ERR_INTERNAL',
+  'ERR_UPLOAD_NOT_RESUMABLE', 'ERR_UPLOAD_GONE', 'ERR_FILE_CHANGED', 'ERR_RUNNING_ELSEWHERE', 'ERR_PROXY_CONFIG',
+  'ERR_TLS_CERTIFICATE', 'ERR_BAD_RESPONSE', 'ERR_INTERNAL',
 ];
 
 /**
@@ -62,7 +66,8 @@ export class TransferError extends Error {
   readonly networkReason?: NetworkReason;
 
   constructor(readonly code: TransferErrorCode, message: string, details: TransferErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // Messages end up in logs, notifications and the saved lastError: never with a URL's secrets.
+    super(redactText(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.retryAfter = details.retryAfter;
     this.networkReason =
@@ -115,7 +120,40 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(abortReasonOf(signal));
 }
 
-/** Strips user:password from URLs before they reach a message or a log. */
+/**
+ * Query parameters that make a URL a credential: signed-URL signatures (S3, GCS, Azure SAS,
+ * CloudFront) and bearer tokens. Their values never reach a log, a message or a tooltip; their
+ * names stay, so a reader still sees what kind of link it was. Compared in lower case.
+ */
+const SECRET_QUERY_PARAMETERS = new Set([
+  'x-amz-signature', 'x-amz-credential', 'x-amz-security-token',
+  'x-goog-signature', 'x-goog-credential', 'x-goog-security-token',
+  'signature', 'sig', 'token', 'access_token', 'refresh_token', 'id_token', 'auth', 'api_key', 'apikey',
+  'key', 'password', 'secret', 'client_secret', 'policy', 'key-pair-id',
+]);
+
+export const REDACTED = 'REDACTED';
+
+function redactQuery(search: string): string {
+  if (search.length <= 1) return search;
+  const pairs = search.slice(1).split('&').map((pair) => {
+    const equals = pair.indexOf('=');
+    const rawName = equals < 0 ? pair : pair.slice(0, equals);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+    } catch {
+      // A malformed escape is still compared as written.
+    }
+    return SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) && equals >= 0 ? `${rawName}=${REDACTED}` : pair;
+  });
+  return `?${pairs.join('&')}`;
+}
+
+/**
+ * The one place that decides what of a URL may be shown: user:password goes, the values of
+ * secret query parameters (SECRET_QUERY_PARAMETERS) become REDACTED, everything else stays.
+ */
 export function redactUrl(url: string | URL): string {
   try {
     const parsed = new URL(String(url));
@@ -123,10 +161,25 @@ export function redactUrl(url: string | URL): string {
       parsed.username = '';
       parsed.password = '';
     }
+    parsed.search = redactQuery(parsed.search);
     return parsed.toString();
   } catch {
     return '<invalid url>';
   }
+}
+
+/** Every http(s) URL inside a free text (a log line, an error message) passed through redactUrl. */
+export function redactText(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (match) => {
+    // Punctuation that ends the sentence is not part of the URL.
+    const url = match.replace(/[).,;:!?\]]+$/, '');
+    const tail = match.slice(url.length);
+    if (!/[?@]/.test(url)) return match;
+    const redacted = redactUrl(url);
+    if (redacted !== '<invalid url>') return `${redacted}${tail}`;
+    const query = url.indexOf('?');
+    return query < 0 ? `<invalid url>${tail}` : `${url.slice(0, query)}${redactQuery(url.slice(query))}${tail}`;
+  });
 }
 
 /** Maps a file-system error to the engine's codes (a full disk deserves its own message). */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ExistingTargetPolicy } from '../core';
+import type { ExistingTargetPolicy, NetworkSettings } from '../core';
 import { Settings } from './ids';
 
 /** Settings, read in one place and handed to the engine as plain options. */
@@ -16,11 +16,6 @@ export interface TransferSettings {
   maxBytesPerSecond: number;
 }
 
-export interface ProxyConfiguration {
-  proxyUrl?: string;
-  strictSSL: boolean;
-  noProxy: string[];
-}
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.round(value)));
 
@@ -40,14 +35,28 @@ export function readSettings(): TransferSettings {
   };
 }
 
-/** VS Code's own proxy settings, so downloads take the same way out as the editor. */
-export function readProxyConfiguration(): ProxyConfiguration {
+/**
+ * How every request reaches its server: VS Code's own proxy settings (so transfers take the same
+ * way out as the editor, with HTTPS_PROXY and friends when http.proxy is empty), our trusted
+ * certificate authorities, timeouts and the user agent. Read once per change, handed to the
+ * engine and to the download worker as the same value.
+ */
+export function readNetworkSettings(userAgent: string): NetworkSettings {
   const http = vscode.workspace.getConfiguration('http');
-  const proxy = http.get<string>('proxy', '').trim();
+  const ours = vscode.workspace.getConfiguration(Settings.section);
+  const caFiles = ours.get<unknown>(Settings.caCertificates, []);
   return {
-    proxyUrl: proxy || undefined,
-    strictSSL: http.get<boolean>('proxyStrictSSL', true),
-    noProxy: http.get<string[]>('noProxy', []),
+    proxy: {
+      proxyUrl: http.get<string>('proxy', '').trim() || undefined,
+      strictSSL: http.get<boolean>('proxyStrictSSL', true),
+      noProxy: http.get<string[]>('noProxy', []),
+      useEnvironment: true,
+    },
+    caFiles: Array.isArray(caFiles) ? caFiles.filter((f): f is string => typeof f === 'string' && f.trim() !== '').map((f) => f.trim()) : [],
+    userAgent,
+    connectTimeoutMs: 30_000,
+    responseTimeoutMs: 60_000,
+    maxRedirects: 10,
   };
 }
 
@@ -55,6 +64,11 @@ export function affectsTransfers(event: vscode.ConfigurationChangeEvent): boolea
   return event.affectsConfiguration(Settings.section);
 }
 
-export function affectsProxy(event: vscode.ConfigurationChangeEvent): boolean {
-  return event.affectsConfiguration('http.proxy') || event.affectsConfiguration('http.proxyStrictSSL') || event.affectsConfiguration('http.noProxy');
+export function affectsNetwork(event: vscode.ConfigurationChangeEvent): boolean {
+  return (
+    event.affectsConfiguration('http.proxy') ||
+    event.affectsConfiguration('http.proxyStrictSSL') ||
+    event.affectsConfiguration('http.noProxy') ||
+    event.affectsConfiguration(`${Settings.section}.${Settings.caCertificates}`)
+  );
 }

@@ -51,6 +51,7 @@ export const Settings = {
   stallTimeoutSeconds: 'stallTimeoutSeconds',
   whenTargetExists: 'whenTargetExists',
   maxBytesPerSecond: 'maxBytesPerSecond',
+  caCertificates: 'caCertificates',
 } as const;
 
 /** globalState keys: namespaced and versioned so a future format can live beside this one. */

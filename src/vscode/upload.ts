@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { createUploadRecord, parseHeaderLine, parseHttpUrl, type TransferManager, type UploadProtocolChoice } from '../core';
+import { createUploadRecord, parseHeaderLine, parseHttpUrl, redactUrl, type TransferManager, type UploadProtocolChoice } from '../core';
 import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
 import { StateKeys } from './ids';
 
@@ -61,7 +61,7 @@ type EndpointItem = vscode.QuickPickItem & { endpoint?: RememberedEndpoint; crea
 async function pickEndpoint(endpoints: UploadEndpoints): Promise<RememberedEndpoint | 'new' | undefined> {
   const forget: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: vscode.l10n.t('Forget this endpoint') };
   const items = (): EndpointItem[] => [
-    ...endpoints.list().map((endpoint) => ({ label: endpoint.url, description: protocolLabel(endpoint.protocol), endpoint, buttons: [forget] })),
+    ...endpoints.list().map((endpoint) => ({ label: redactUrl(endpoint.url), description: protocolLabel(endpoint.protocol), endpoint, buttons: [forget] })),
     { label: `$(add) ${vscode.l10n.t('New endpoint…')}`, create: true, alwaysShow: true },
   ];
   const pick = vscode.window.createQuickPick<EndpointItem>();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { AbortError, TransferError, newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
+import { AbortError, TransferError, headersForOrigin, newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, filesIn, runToEnd, type Harness } from '../support/engine';
 
@@ -227,7 +227,7 @@ describe('download engine against the fault server', function () {
     try {
       other.route('/x.bin', { body });
       server.route('/away', { body: Buffer.alloc(0), redirect: { location: other.url('/x.bin'), status: 307 } });
-      const done = await runToEnd(h.task(server.url('/away'), { headers: () => ({ Authorization: 'Bearer secret', Cookie: 'a=b' }) }));
+      const done = await runToEnd(h.task(server.url('/away'), { headers: headersForOrigin(server.origin, { Authorization: 'Bearer secret', Cookie: 'a=b' }) }));
       assert.equal(await sha256OfFile(done.target!), sha256(body));
       assert.equal(server.requests[0].headers.authorization, 'Bearer secret');
       assert.equal(other.requests[0].headers.authorization, undefined);

@@ -156,7 +156,7 @@ describe('proxy (integration)', () => {
       const { http } = client({ strictSSL: true });
       await assert.rejects(http.request(tlsFront.url('/a.bin')), (error: unknown) => {
         assert.ok(error instanceof TransferError);
-        assert.equal(error.code, 'ERR_NETWORK');
+        assert.equal(error.code, 'ERR_TLS_CERTIFICATE');
         assert.match(error.message, /CERT|SELF_SIGNED/i);
         return true;
       });

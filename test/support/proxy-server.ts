@@ -132,6 +132,13 @@ export async function startRecordingProxy(options: ProxyServerOptions = {}): Pro
       headers: forwardable(req.headers),
       agent: upstreamAgent,
     });
+    // Interim responses (an IETF upload's 104) are passed on as they come, like a real proxy does.
+    upstream.on('information', (info) => {
+      if (res.headersSent) return;
+      const lines = [`HTTP/1.1 ${info.statusCode} ${info.statusMessage}`];
+      for (let i = 0; i < info.rawHeaders.length; i += 2) lines.push(`${info.rawHeaders[i]}: ${info.rawHeaders[i + 1]}`);
+      req.socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
     upstream.on('response', (upstreamRes) => {
       entry.status = upstreamRes.statusCode ?? 0;
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, forwardable(upstreamRes.headers));

@@ -68,6 +68,22 @@ describe('headersForRedirect', () => {
   });
 });
 
+describe('headersForRedirect: the user\'s headers', () => {
+  const userNames = new Set(['x-api-key', 'private-token']);
+  const headers = { 'x-api-key': 'k', 'private-token': 't', range: 'bytes=5-', 'upload-offset': '7' };
+
+  it('drops every header the user gave on a cross-origin hop, keeps the protocol\'s', () => {
+    assert.deepEqual(headersForRedirect(headers, new URL('http://127.0.0.1:1001/a'), new URL('http://127.0.0.1:1002/a'), userNames), {
+      range: 'bytes=5-',
+      'upload-offset': '7',
+    });
+  });
+
+  it('keeps them on a same-origin hop', () => {
+    assert.deepEqual(headersForRedirect(headers, new URL('http://127.0.0.1:1001/a'), new URL('http://127.0.0.1:1001/b'), userNames), headers);
+  });
+});
+
 describe('sameOrigin', () => {
   const cases: Array<[string, string, boolean]> = [
     ['https://example.com/a', 'https://example.com/b', true],

@@ -116,22 +116,24 @@ describe('proxy: createProxyAgentFactory', () => {
     assert.deepEqual(agent.proxyHeaders, {});
   });
 
-  it('refuses unsupported and invalid proxy URLs without showing credentials', () => {
-    const expectError = (proxyUrl: string, code: string) => {
-      assert.throws(
-        () => createProxyAgentFactory({ proxyUrl, strictSSL: true, noProxy: [] }),
-        (error: unknown) => {
-          assert.ok(error instanceof TransferError);
-          assert.equal(error.code, code);
-          assert.doesNotMatch(error.message, /secret/);
-          assert.match(error.message, /http\.proxy/);
-          return true;
-        },
-      );
-    };
-    expectError('socks5://user:secret@proxy.test:1080', 'ERR_UNSUPPORTED_PROTOCOL');
-    expectError('http://user:secret@proxy test:80', 'ERR_INVALID_URL');
-    expectError('user:secret@[bad', 'ERR_INVALID_URL');
+  it('never throws for an unusable proxy setting: it reports it, and fails only the requests that need it', () => {
+    for (const proxyUrl of ['socks5://user:secret@proxy.test:1080', 'http://user:secret@proxy test:80', 'user:secret@[bad']) {
+      const factory = createProxyAgentFactory({ proxyUrl, strictSSL: true, noProxy: ['direct.test'] });
+      const problem = factory.problem;
+      assert.ok(problem, proxyUrl);
+      assert.equal(problem.setting, 'http.proxy');
+      assert.equal(problem.error.code, 'ERR_PROXY_CONFIG');
+      assert.doesNotMatch(problem.error.message, /secret/);
+      assert.match(problem.error.message, /http\.proxy/);
+      for (const target of ['http://a.test/', 'https://a.test/']) {
+        assert.throws(
+          () => factory.agentFor(new URL(target)),
+          (error: unknown) => error instanceof TransferError && error.code === 'ERR_PROXY_CONFIG' && !/secret/.test(error.message),
+        );
+      }
+      assert.equal(factory.agentFor(new URL('https://direct.test/')), undefined, 'a noProxy host still goes direct');
+      assert.doesNotMatch(factory.describe(), /secret/);
+    }
   });
 
   it('treats an empty proxy setting as none', () => {
@@ -212,9 +214,12 @@ describe('proxy: environment fallback', () => {
     const agent = factory.agentFor(new URL('https://a.test/')) as HttpsProxyAgent<string>;
     assert.deepEqual(agent.proxyHeaders, { 'Proxy-Authorization': basic('u:secret') });
     assert.doesNotMatch(factory.describe(), /secret/);
+    const socks = createProxyAgentFactory({ strictSSL: true, noProxy: [], useEnvironment: true, env: { HTTPS_PROXY: 'socks5://u:secret@s.test:1080' } });
+    assert.equal(socks.problem?.setting, 'HTTPS_PROXY');
+    assert.equal(socks.agentFor(new URL('http://a.test/')), undefined, 'http targets do not need HTTPS_PROXY');
     assert.throws(
-      () => createProxyAgentFactory({ strictSSL: true, noProxy: [], useEnvironment: true, env: { HTTPS_PROXY: 'socks5://u:secret@s.test:1080' } }),
-      (error: unknown) => error instanceof TransferError && /\$HTTPS_PROXY/.test(error.message) && !/secret/.test(error.message),
+      () => socks.agentFor(new URL('https://a.test/')),
+      (error: unknown) => error instanceof TransferError && error.code === 'ERR_PROXY_CONFIG' && /\$HTTPS_PROXY/.test(error.message) && !/secret/.test(error.message),
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { AbortError, TransferError, fromFileSystemError, redactUrl } from '../errors';
-import type { HttpClient } from '../http/client';
+import type { HttpClient, OriginHeaders } from '../http/client';
 import type { Logger } from '../logger';
 import { PositionalWriter } from './positional-writer';
 import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planner';
@@ -23,7 +23,8 @@ export interface SegmentHost {
   readonly tag: string;
   readonly stallTimeoutMs: number;
   readonly minSplitBytes?: number;
-  extraHeaders(): Promise<Record<string, string>>;
+  /** The user's headers for an origin; the HTTP client scopes them. */
+  readonly originHeaders?: OriginHeaders;
   /** Speed limits every connection's bytes pass through. */
   readonly bandwidth: BandwidthGate;
   /** Called after every completed write (progress, periodic save). */
@@ -125,8 +126,8 @@ async function fetchOne(
       const from = segment.start + segment.done;
       const ifRange = chooseIfRange(record);
       if (!ifRange || segment.end === undefined) throw new SegmentationRefused('no strong validator');
-      const headers = { ...(await host.extraHeaders()), range: formatRange(from, segment.end - 1), 'if-range': ifRange };
-      const response = await host.http.request(record.url, { headers, signal: connection.signal });
+      const headers = { range: formatRange(from, segment.end - 1), 'if-range': ifRange };
+      const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal: connection.signal });
       body = response.body;
       const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
       if (response.status === 200) {

@@ -11,7 +11,7 @@ import {
   type TransferErrorCode,
 } from '../errors';
 import { nextFreeName, pickServerFilename, resolveInside } from '../filename';
-import { networkError, type HttpClient, type HttpResponse } from '../http/client';
+import { networkError, type HttpClient, type HttpResponse, type OriginHeaders } from '../http/client';
 import {
   createPartFile,
   exists,
@@ -64,8 +64,8 @@ export interface DownloadOptions extends RunnerBaseOptions {
    * trusted on resume, so on a fast link this bounds what a kill can cost, not just the time.
    */
   persistEveryBytes?: number;
-  /** Extra request headers (credentials); asked for on every attempt, never persisted. */
-  headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
+  /** The user's headers for an origin (credentials): the HTTP client asks per origin; never persisted. */
+  headers?: OriginHeaders;
   /** Bytes re-fetched and compared before appending when there is no strong validator. */
   overlapBytes?: number;
   /** Shared per-host connection limits (hosts that asked us to slow down get fewer). */
@@ -227,7 +227,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const ifRange = offset > 0 ? chooseIfRange(this.rec) : undefined;
     const overlap = offset > 0 && !ifRange ? Math.min(this.options.overlapBytes ?? DEFAULT_OVERLAP, offset) : 0;
     const requestStart = offset - overlap;
-    const headers: Record<string, string> = { ...(await this.extraHeaders()) };
+    const headers: Record<string, string> = {};
     if (offset > 0) {
       headers.range = formatRange(requestStart);
       if (ifRange) headers['if-range'] = ifRange;
@@ -238,7 +238,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       this.logger.debug(`${this.tag} GET ${headers.range ?? 'whole file'}${ifRange ? ` If-Range ${ifRange}` : overlap ? ` (overlap ${overlap})` : ''}`);
-      const response = await this.options.http.request(this.rec.url, { headers, signal: connection.signal });
+      const response = await this.options.http.request(this.rec.url, { headers, originHeaders: this.options.headers, signal: connection.signal });
       try {
         await this.handleResponse(response, offset, overlap, connection, signal);
       } finally {
@@ -335,7 +335,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       tag: this.tag,
       stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
       minSplitBytes: this.options.minSplitBytes,
-      extraHeaders: () => this.extraHeaders(),
+      originHeaders: this.options.headers,
       bandwidth: this.bandwidth,
       guard: this.options.guard,
       onBytes: () => {
@@ -638,10 +638,6 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
 
   private get bandwidth(): BandwidthGate {
     return this.options.bandwidth ?? UNLIMITED;
-  }
-
-  private async extraHeaders(): Promise<Record<string, string>> {
-    return (await this.options.headers?.(this.rec.url)) ?? {};
   }
 }
 

@@ -1,5 +1,5 @@
 import { AbortError, TransferError, type TransferErrorCode } from '../errors';
-import type { ProxyFactoryOptions } from '../http/proxy';
+import type { NetworkSettings } from '../http/stack';
 import type { DownloadRecord } from '../state/record';
 import type { RetryPolicy } from '../transfer/retry';
 import type { TransferProgress } from '../transfer/runner';
@@ -15,10 +15,8 @@ export interface WorkerDownloadSettings {
   persistIntervalMs?: number;
   progressIntervalMs?: number;
   minSplitBytes?: number;
-  connectTimeoutMs?: number;
-  responseTimeoutMs?: number;
-  userAgent?: string;
-  proxy?: ProxyFactoryOptions;
+  /** The very value the owning thread built its own HTTP stack from. */
+  network?: NetworkSettings;
   /** Per-host connection limits known so far (HostConnectionLimits.toJSON()). */
   connectionLimits?: Record<string, number>;
   /** Whether a speed limit applies at the start (later changes arrive as `bandwidth` messages). */

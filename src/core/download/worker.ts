@@ -9,9 +9,8 @@ import { Emitter } from '../events';
 import type { BandwidthGate } from '../bandwidth/limits';
 import { DownloadTask } from './task';
 import { HostConnectionLimits } from './host-limits';
-import { NodeFetchHttpClient } from '../http/client';
 import type { Logger } from '../logger';
-import { createProxyAgentFactory } from '../http/proxy';
+import { createHttpStack } from '../http/stack';
 import type { DownloadRecord, TransferRecord } from '../state/record';
 import type { TransferStore } from '../state/store';
 import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol';
@@ -119,19 +118,16 @@ port.on('message', (message: ToWorker) => {
       setLimited(message.limited);
       break;
     case 'start':
-      void start(message.record, message.settings);
+      // Whatever goes wrong before the task runs is still an answer, never an unhandled rejection.
+      start(message.record, message.settings).catch((error: unknown) => post({ type: 'failed', record: message.record, error: serializeError(error) }));
       break;
   }
 });
 
 async function start(record: DownloadRecord, settings: Extract<ToWorker, { type: 'start' }>['settings']): Promise<void> {
-  const proxy = settings.proxy ? createProxyAgentFactory(settings.proxy) : undefined;
-  const http = new NodeFetchHttpClient({
-    connectTimeoutMs: settings.connectTimeoutMs,
-    responseTimeoutMs: settings.responseTimeoutMs,
-    userAgent: settings.userAgent,
-    agentFor: proxy ? (url) => proxy.agentFor(url) : undefined,
-  });
+  // Never throws for a bad setting: the owning thread reported it; requests fail with its code.
+  const network = createHttpStack(settings.network ?? { proxy: { strictSSL: true, noProxy: [] } });
+  const http = network.http;
   setLimited(settings.limited ?? false);
   const limits = HostConnectionLimits.fromJSON(settings.connectionLimits, (all) => post({ type: 'limits', limits: all }));
   task = new DownloadTask(record, {
@@ -155,7 +151,6 @@ async function start(record: DownloadRecord, settings: Extract<ToWorker, { type:
   } catch (error) {
     post({ type: 'failed', record: task.record, error: serializeError(error) });
   } finally {
-    http.dispose();
-    proxy?.dispose();
+    network.dispose();
   }
 }

@@ -2,18 +2,47 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import fetch, { type RequestInit } from 'node-fetch';
 import { AbortError, TransferError, abortReasonOf, networkReasonOf, redactUrl } from '../errors';
+import { requestWithInterim, type InterimInfo } from './interim';
+import { TLS_TRUST_CODES, trustedCas } from './tls-trust';
 
 /**
  * The engine's only door to the network: node-fetch underneath, with redirects followed here
  * (so credentials can be dropped on the way), identity encoding, per-phase timeouts and
  * cancellation through AbortSignal.
  */
+/** The headers the user gave for the origin of `url` (credentials, API keys); none: `{}`. */
+export type OriginHeaders = (url: string) => Promise<Record<string, string>> | Record<string, string>;
+
+/** `headers` for `origin`'s own URLs, nothing for any other origin (e.g. the CLI's --header). */
+export function headersForOrigin(origin: string, headers: Record<string, string>): OriginHeaders {
+  let bound: URL | undefined;
+  try {
+    bound = new URL(origin);
+  } catch {
+    bound = undefined;
+  }
+  return (url) => {
+    try {
+      return bound && sameOrigin(bound, new URL(url)) ? headers : {};
+    } catch {
+      return {};
+    }
+  };
+}
+
 export interface HttpRequestOptions {
   method?: string;
+  /** The protocol's own headers (Range, Upload-Offset, ...): they follow every redirect. */
   headers?: Record<string, string>;
+  /**
+   * The user's headers, looked up per origin: asked for the first URL, and again for each new
+   * origin a redirect leads to; the previous origin's are dropped first. On a redirect from https
+   * to http none are sent at all: what was given for a secure origin never travels in clear text.
+   */
+  originHeaders?: OriginHeaders;
   body?: Buffer | Readable;
   signal?: AbortSignal;
   /** Follow redirects (default) or hand 3xx responses back to the caller. */
@@ -23,6 +52,11 @@ export interface HttpRequestOptions {
    * this: the timer would otherwise run while the request body is still being sent.
    */
   responseTimeoutMs?: number;
+  /**
+   * Called for every 1xx interim response. The request then goes through node:http (node-fetch
+   * drops 1xx responses) with the same agent and headers, and follows no redirects.
+   */
+  onInterim?: (info: InterimInfo) => void;
 }
 
 export interface HttpHeaders {
@@ -53,10 +87,15 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** Proxy hook: an agent for the given URL, or undefined for a direct connection. */
   agentFor?: (url: URL) => http.Agent | undefined;
+  /**
+   * Certificate authorities (PEM) trusted for direct https connections besides Node's own
+   * (which include NODE_EXTRA_CA_CERTS). Proxied connections get theirs from the proxy hook.
+   */
+  ca?: readonly string[];
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Headers that must not follow a redirect to another origin or from https to http. */
+/** Credentials by their nature: never sent to another origin, whoever set them. */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 export const DEFAULT_USER_AGENT = 'resumable-transfers/0.1';
@@ -64,8 +103,8 @@ export const DEFAULT_USER_AGENT = 'resumable-transfers/0.1';
 type AgentConstructor = typeof http.Agent | typeof https.Agent;
 
 /** An agent that fails a connection which is not established within `timeoutMs`. */
-function connectTimeoutAgent<T extends AgentConstructor>(Base: T, timeoutMs: number): InstanceType<T> {
-  const agent = new Base({ keepAlive: true, maxFreeSockets: 16 }) as InstanceType<T> & {
+function connectTimeoutAgent<T extends AgentConstructor>(Base: T, timeoutMs: number, tlsOptions: https.AgentOptions = {}): InstanceType<T> {
+  const agent = new Base({ keepAlive: true, maxFreeSockets: 16, ...tlsOptions }) as InstanceType<T> & {
     createConnection(options: unknown, callback?: unknown): Socket;
   };
   const create = agent.createConnection.bind(agent);
@@ -87,11 +126,20 @@ export function sameOrigin(a: URL, b: URL): boolean {
   return a.protocol === b.protocol && a.host === b.host;
 }
 
-/** Headers for the next hop: credentials only survive a same-origin hop that keeps https. */
-export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
-  const downgrade = from.protocol === 'https:' && to.protocol === 'http:';
-  if (sameOrigin(from, to) && !downgrade) return headers;
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
+/**
+ * Headers for the next hop: on a hop that leaves the origin, the user's headers (`userNames`) and
+ * every credential header go; the protocol's own headers stay.
+ */
+export function headersForRedirect(
+  headers: Record<string, string>,
+  from: URL,
+  to: URL,
+  userNames: ReadonlySet<string> = new Set(),
+): Record<string, string> {
+  if (sameOrigin(from, to)) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase()) && !userNames.has(name.toLowerCase())),
+  );
 }
 
 /** Classifies a low-level failure into the engine's error codes. */
@@ -102,8 +150,23 @@ export function networkError(error: unknown, url: string, signal: AbortSignal | 
   if (code === 'ERR_RT_CONNECT_TIMEOUT') {
     return new TransferError('ERR_CONNECT_TIMEOUT', `connecting to ${redactUrl(url)} timed out`, { cause: error, networkReason: 'timed-out' });
   }
+  if (code !== undefined && TLS_TRUST_CODES.has(code)) {
+    return new TransferError('ERR_TLS_CERTIFICATE', `the certificate of ${hostOf(url)} is not trusted (${code})`, { cause: error, networkReason: 'tls-untrusted' });
+  }
+  if (code?.startsWith('HPE_')) {
+    // llhttp refused what the server sent (oversized headers, broken chunked encoding, ...).
+    return new TransferError('ERR_BAD_RESPONSE', `malformed HTTP response from ${hostOf(url)} (${code})`, { cause: error });
+  }
   const detail = code ?? (error as Error)?.message ?? String(error);
   return new TransferError('ERR_NETWORK', `network error for ${redactUrl(url)}: ${detail}`, { cause: error, networkReason: networkReasonOf(code) });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '<invalid url>';
+  }
 }
 
 export class NodeFetchHttpClient implements HttpClient {
@@ -113,7 +176,7 @@ export class NodeFetchHttpClient implements HttpClient {
   constructor(private readonly options: HttpClientOptions = {}) {
     const connectTimeout = options.connectTimeoutMs ?? 30_000;
     this.httpAgent = connectTimeoutAgent(http.Agent, connectTimeout);
-    this.httpsAgent = connectTimeoutAgent(https.Agent, connectTimeout);
+    this.httpsAgent = connectTimeoutAgent(https.Agent, connectTimeout, trustedCas(options.ca));
   }
 
   dispose(): void {
@@ -129,20 +192,24 @@ export class NodeFetchHttpClient implements HttpClient {
     const { url: withoutCredentials, authorization } = splitUrlCredentials(url);
     let current = parseHttpUrl(withoutCredentials);
     let method = (options.method ?? 'GET').toUpperCase();
-    let headers: Record<string, string> = {
+    const protocolHeaders: Record<string, string> = {
       'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT,
-      ...(authorization ? { authorization } : {}),
       ...lowerCaseKeys(options.headers ?? {}),
       // Ranges count encoded bytes: we only ever want the representation itself.
       'accept-encoding': 'identity',
     };
+    // `user:password@` in the URL is the user's too, given for this origin only.
+    const given = { ...(authorization ? { authorization } : {}), ...(await this.lookUp(options, current)) };
+    let { headers, userNames } = withUserHeaders(protocolHeaders, given);
     let body = options.body;
     const maxRedirects = this.options.maxRedirects ?? 10;
+    // A request whose 1xx responses matter has a body stream: it cannot be sent again anyway.
+    const followRedirects = options.followRedirects !== false && !options.onInterim;
 
     for (let hop = 0; ; hop++) {
-      const response = await this.send(current, method, headers, body, options.signal, options.responseTimeoutMs);
+      const response = await this.send(current, method, headers, body, options);
       const location = response.headers.get('location');
-      if (options.followRedirects === false || !REDIRECT_STATUSES.has(response.status) || !location) {
+      if (!followRedirects || !REDIRECT_STATUSES.has(response.status) || !location) {
         return { ...response, redirected: hop > 0 };
       }
       response.discard();
@@ -159,9 +226,17 @@ export class NodeFetchHttpClient implements HttpClient {
         // A consumed stream cannot be sent twice: let the caller decide.
         return { ...response, redirected: hop > 0 };
       }
-      headers = headersForRedirect(headers, current, next);
+      if (!sameOrigin(current, next)) {
+        const downgrade = current.protocol === 'https:' && next.protocol === 'http:';
+        const own = downgrade ? {} : await this.lookUp(options, next);
+        ({ headers, userNames } = withUserHeaders(headersForRedirect(headers, current, next, userNames), own));
+      }
       current = next;
     }
+  }
+
+  private async lookUp(options: HttpRequestOptions, url: URL): Promise<Record<string, string>> {
+    return lowerCaseKeys((await options.originHeaders?.(url.toString())) ?? {});
   }
 
   private async send(
@@ -169,23 +244,27 @@ export class NodeFetchHttpClient implements HttpClient {
     method: string,
     headers: Record<string, string>,
     body: Buffer | Readable | undefined,
-    signal: AbortSignal | undefined,
-    responseTimeoutMs: number | undefined,
+    options: HttpRequestOptions,
   ): Promise<Omit<HttpResponse, 'redirected'>> {
-    const responseTimeout = responseTimeoutMs ?? this.options.responseTimeoutMs ?? 60_000;
+    const { signal, onInterim } = options;
+    const responseTimeout = options.responseTimeoutMs ?? this.options.responseTimeoutMs ?? 60_000;
     const timeout = new AbortController();
     const timer = responseTimeout > 0 ? setTimeout(() => timeout.abort('timeout'), responseTimeout) : undefined;
     const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-    const init: RequestInit = {
-      method,
-      headers,
-      body,
-      redirect: 'manual',
-      compress: false,
-      agent: this.agent(url),
-      signal: combined,
-    };
     try {
+      const agent = this.agent(url);
+      if (onInterim) {
+        const stream = body === undefined ? undefined : Buffer.isBuffer(body) ? Readable.from([body]) : body;
+        const response = await requestWithInterim(url, { method, headers, body: stream, signal: combined, agent, onInterim });
+        return {
+          status: response.status,
+          headers: response.headers,
+          url: url.toString(),
+          body: response.body,
+          discard: () => response.body.destroy(),
+        };
+      }
+      const init: RequestInit = { method, headers, body, redirect: 'manual', compress: false, agent, signal: combined };
       const response = await fetch(url.toString(), init);
       const stream = response.body as unknown as Readable;
       return {
@@ -204,6 +283,15 @@ export class NodeFetchHttpClient implements HttpClient {
       clearTimeout(timer);
     }
   }
+}
+
+/** The user's headers under the protocol's (which win a clash), and the names that came from the user. */
+function withUserHeaders(
+  protocolHeaders: Record<string, string>,
+  given: Record<string, string>,
+): { headers: Record<string, string>; userNames: Set<string> } {
+  const userNames = new Set(Object.keys(given).filter((name) => !(name in protocolHeaders)));
+  return { headers: { ...given, ...protocolHeaders }, userNames };
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -3,6 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { TransferError, redactUrl } from '../errors';
+import { trustedCas } from './tls-trust';
 
 /**
  * Proxy support for the engine's HTTP client: VS Code's `http.proxy`, `http.proxyStrictSSL` and
@@ -30,6 +31,8 @@ export interface ProxySettings {
    * Matching ignores case and a trailing dot.
    */
   noProxy: string[];
+  /** Extra certificate authorities (PEM) trusted for https targets reached through the tunnel. */
+  ca?: readonly string[];
 }
 
 export interface ProxyFactoryOptions extends ProxySettings {
@@ -48,6 +51,11 @@ export interface ProxyAgentFactory {
   agentFor(url: URL): http.Agent | undefined;
   /** One line for logs, credentials redacted, e.g. `http: http://proxy:3128/, https: direct, noProxy: localhost`. */
   describe(): string;
+  /**
+   * Why the configured proxy cannot be used (ERR_PROXY_CONFIG), or undefined. Requests that would
+   * go through it fail with this error; the rest go direct.
+   */
+  readonly problem?: ProxyProblem;
   /** Closes the agents' pooled connections. */
   dispose(): void;
 }
@@ -64,6 +72,12 @@ export interface ProxyEndpoint {
   source: string;
 }
 
+/** A proxy setting (or environment variable) that cannot be used, and why. */
+export interface ProxyProblem {
+  setting: string;
+  error: TransferError;
+}
+
 /** Keep-alive pool size per target, as for direct connections. */
 const MAX_FREE_SOCKETS = 16;
 
@@ -72,10 +86,12 @@ export function createProxyAgentFactory(settings: ProxyFactoryOptions): ProxyAge
   const configured = nonEmpty(settings.proxyUrl);
   const fromEnvironment = configured === undefined && settings.useEnvironment === true;
 
-  const proxies: Record<Scheme, ProxyEndpoint | undefined> = configured !== undefined
-    ? { http: parseProxyUrl(configured, 'http.proxy'), https: parseProxyUrl(configured, 'http.proxy') }
+  // A bad setting is not a reason to fail here (this runs at activation and in the worker): it
+  // becomes the error of every request that would have gone through that proxy.
+  const proxies: Record<Scheme, ProxyChoice> = configured !== undefined
+    ? { http: choose('http.proxy', () => parseProxyUrl(configured, 'http.proxy')), https: choose('http.proxy', () => parseProxyUrl(configured, 'http.proxy')) }
     : fromEnvironment
-      ? { http: proxyFromEnv(env, 'http_proxy'), https: proxyFromEnv(env, 'https_proxy') }
+      ? { http: choose(envName(env, 'http_proxy'), () => proxyFromEnv(env, 'http_proxy')), https: choose(envName(env, 'https_proxy'), () => proxyFromEnv(env, 'https_proxy')) }
       : { http: undefined, https: undefined };
 
   const noProxyEntries = [...settings.noProxy];
@@ -90,20 +106,25 @@ export function createProxyAgentFactory(settings: ProxyFactoryOptions): ProxyAge
     if (!scheme) return undefined;
     const proxy = proxies[scheme];
     if (!proxy || bypass(url)) return undefined;
+    if ('error' in proxy) throw proxy.error;
     if (disposed) throw new Error('proxy agent factory used after dispose()');
     const key = `${scheme} ${proxy.url.href}`;
     let agent = agents.get(key);
     if (!agent) {
-      agent = scheme === 'https' ? new TunnelAgent(proxy, settings.strictSSL) : new ForwardAgent(proxy, settings.strictSSL);
+      agent = scheme === 'https' ? new TunnelAgent(proxy, settings.strictSSL, settings.ca) : new ForwardAgent(proxy, settings.strictSSL);
       agents.set(key, agent);
     }
     return agent;
   }
 
+  const problems = [proxies.http, proxies.https].filter((p): p is ProxyProblem => p !== undefined && 'error' in p);
+
   return {
     agentFor,
+    problem: problems[0],
     describe() {
-      const show = (p: ProxyEndpoint | undefined) => (p ? `${redactUrl(p.url)}${p.authorization ? ' (with credentials)' : ''} [${p.source}]` : 'direct');
+      const show = (p: ProxyChoice) =>
+        p && 'error' in p ? `unusable (${p.error.message})` : p ? `${redactUrl(p.url)}${p.authorization ? ' (with credentials)' : ''} [${p.source}]` : 'direct';
       const parts = [`http: ${show(proxies.http)}`, `https: ${show(proxies.https)}`];
       if (noProxyEntries.length > 0) parts.push(`noProxy: ${noProxyEntries.join(', ')}`);
       if (proxies.http || proxies.https) parts.push(`strictSSL: ${settings.strictSSL}`);
@@ -115,6 +136,23 @@ export function createProxyAgentFactory(settings: ProxyFactoryOptions): ProxyAge
       agents.clear();
     },
   };
+}
+
+/** A proxy, none, or why the setting cannot be used. */
+type ProxyChoice = ProxyEndpoint | ProxyProblem | undefined;
+
+function choose(setting: string, parse: () => ProxyEndpoint | undefined): ProxyChoice {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof TransferError) return { setting, error };
+    throw error;
+  }
+}
+
+/** The name of the variable proxyFromEnv reads (lower case wins). */
+function envName(env: Record<string, string | undefined>, lowerName: string): string {
+  return nonEmpty(env[lowerName]) !== undefined ? lowerName : lowerName.toUpperCase();
 }
 
 function agentOptions(proxy: ProxyEndpoint, strictSSL: boolean) {
@@ -136,13 +174,13 @@ class ForwardAgent extends HttpProxyAgent<string> {
 
 /** https targets: CONNECT tunnel, then TLS to the target verified according to strictSSL. */
 class TunnelAgent extends HttpsProxyAgent<string> {
-  constructor(proxy: ProxyEndpoint, private readonly strictSSL: boolean) {
+  constructor(proxy: ProxyEndpoint, private readonly strictSSL: boolean, private readonly ca?: readonly string[]) {
     super(proxy.url, agentOptions(proxy, strictSSL));
   }
 
   override connect(...[request, options]: Parameters<HttpsProxyAgent<string>['connect']>): ReturnType<HttpsProxyAgent<string>['connect']> {
-    // The target's TLS options come from the request, which knows nothing of strictSSL.
-    return super.connect(request, { ...options, rejectUnauthorized: this.strictSSL } as typeof options);
+    // The target's TLS options come from the request, which knows nothing of strictSSL or our CAs.
+    return super.connect(request, { ...options, rejectUnauthorized: this.strictSSL, ...trustedCas(this.ca) } as typeof options);
   }
 }
 
@@ -157,9 +195,8 @@ function envValue(env: Record<string, string | undefined>, lowerName: string): s
 }
 
 function proxyFromEnv(env: Record<string, string | undefined>, lowerName: string): ProxyEndpoint | undefined {
-  const value = nonEmpty(env[lowerName]) !== undefined ? lowerName : lowerName.toUpperCase();
   const text = envValue(env, lowerName);
-  return text === undefined ? undefined : parseProxyUrl(text, `$${value}`);
+  return text === undefined ? undefined : parseProxyUrl(text, `$${envName(env, lowerName)}`);
 }
 
 /** `user:pass@` taken out of a text that may not even parse, for error messages. */
@@ -174,15 +211,15 @@ export function parseProxyUrl(text: string, source = 'proxy'): ProxyEndpoint {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new TransferError('ERR_INVALID_URL', `${source} is not a valid proxy URL: ${redactProxyText(text)}`);
+    throw new TransferError('ERR_PROXY_CONFIG', `${source} is not a valid proxy URL: ${redactProxyText(text)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TransferError(
-      'ERR_UNSUPPORTED_PROTOCOL',
+      'ERR_PROXY_CONFIG',
       `${source}: only http and https proxies are supported, not ${url.protocol} (${redactUrl(url)})`,
     );
   }
-  if (!url.hostname) throw new TransferError('ERR_INVALID_URL', `${source} is not a valid proxy URL: ${redactUrl(url)}`);
+  if (!url.hostname) throw new TransferError('ERR_PROXY_CONFIG', `${source} is not a valid proxy URL: ${redactUrl(url)}`);
   let authorization: string | undefined;
   if (url.username || url.password) {
     const credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;

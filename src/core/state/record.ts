@@ -2,6 +2,7 @@
  * The persisted description of one transfer: plain JSON, versioned, validated on every load.
  * A record that fails validation is never trusted: the transfer restarts from byte 0.
  */
+import { redactUrl } from '../errors';
 import type { MachineRef } from './machine';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -148,7 +149,7 @@ export function transferName(record: TransferRecord): string {
     const last = url.pathname.split('/').filter(Boolean).pop();
     return last ? decodeURIComponent(last) : url.host;
   } catch {
-    return record.url;
+    return redactUrl(record.url);
   }
 }
 

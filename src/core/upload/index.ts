@@ -3,7 +3,6 @@ export * from './protocol';
 export * from './headers';
 export * from './detect';
 export * from './fingerprint';
-export * from './interim';
 export { TusUploader, TUS_CHECKSUM_CHUNK } from './tus';
 export { IetfUploader, contentDispositionFor, isOurUploadResumption } from './ietf';
 export * from './ietf-versions';

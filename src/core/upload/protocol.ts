@@ -1,5 +1,6 @@
 import { TransferError, redactUrl } from '../errors';
 import type { HttpResponse } from '../http/client';
+import type { InterimInfo } from '../http/interim';
 import type { Logger } from '../logger';
 
 /** The wire protocols one upload can use; `put` is the non-resumable last resort. */
@@ -24,10 +25,7 @@ export interface UploadState {
   expiresAt?: number;
 }
 
-export interface InterimInfo {
-  status: number;
-  headers: { get(name: string): string | null };
-}
+export type { InterimInfo } from '../http/interim';
 
 export interface SendOptions {
   method: string;
@@ -37,8 +35,8 @@ export interface SendOptions {
   end: number;
   signal: AbortSignal;
   /**
-   * Called for every 1xx interim response. Setting it sends the request through the interim-capable
-   * requester (node:http), because node-fetch silently drops 1xx responses.
+   * Called for every 1xx interim response (the HTTP client then sends the request through
+   * node:http, because node-fetch silently drops 1xx responses).
    */
   onInterim?: (info: InterimInfo) => void;
 }

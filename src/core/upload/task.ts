@@ -6,7 +6,7 @@ import { IETF_INTEROP_VERSION } from './headers';
 import * as path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUrl, throwIfAborted, type TransferErrorCode } from '../errors';
-import { networkError, type HttpClient, type HttpResponse } from '../http/client';
+import { networkError, type HttpClient, type HttpResponse, type OriginHeaders } from '../http/client';
 import type { UploadFingerprint, UploadRecord } from '../state/record';
 import type { TransferStore } from '../state/store';
 import { RestartNeeded } from '../download/restart';
@@ -17,7 +17,6 @@ import { detectEndpoint, probeHeaders, classifyEndpoint, type EndpointCapabiliti
 import { putTargetFor } from './webdav-folder';
 import { fingerprintChange, fingerprintFile } from './fingerprint';
 import { IetfUploader } from './ietf';
-import { createInterimRequester, type InterimRequester } from './interim';
 import { PlainPutUploader } from './plain-put';
 import {
   isUploadProtocol,
@@ -39,8 +38,6 @@ export type UploadRetryEvent = TransferRetryEvent;
 
 export interface UploadOptions extends RunnerBaseOptions {
   http: HttpClient;
-  /** Requests whose 1xx responses matter (IETF creation, plain PUT); default: node:http. */
-  interim?: InterimRequester;
   retry?: RetryPolicy;
   /** No body bytes accepted for this long aborts the request and resumes (default 30 s). */
   stallTimeoutMs?: number;
@@ -48,8 +45,8 @@ export interface UploadOptions extends RunnerBaseOptions {
   responseTimeoutMs?: number;
   /** How often the record is saved while bytes flow (default 1 s). */
   persistIntervalMs?: number;
-  /** Extra request headers (credentials); asked for on every request, never persisted. */
-  headers?: (url: string) => Promise<Record<string, string>> | Record<string, string>;
+  /** The user's headers for an origin (credentials); asked for on every request, never persisted. */
+  headers?: OriginHeaders;
   /** Refuse endpoints that can only take a plain PUT (ERR_UPLOAD_NOT_RESUMABLE). Default: use it. */
   requireResumable?: boolean;
   /** A local file that changed since the upload began: start over (default) or fail with ERR_FILE_CHANGED. */
@@ -99,7 +96,6 @@ export function createUploader(
  * only ever what the server confirmed.
  */
 export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunner {
-  private readonly interim: InterimRequester;
   private uploader?: ProtocolUploader;
   /** For PUT protocols: the file's URL when the endpoint is a folder (see webdav-folder.ts). */
   private putTarget?: string;
@@ -110,7 +106,6 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
 
   constructor(record: UploadRecord, private readonly options: UploadOptions) {
     super(record, options);
-    this.interim = options.interim ?? createInterimRequester();
   }
 
   /** False once the upload is known to go through a plain PUT (the UI shows "cannot resume"). */
@@ -383,16 +378,13 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
     };
   }
 
-  private async extraHeaders(url: string): Promise<Record<string, string>> {
-    return (await this.options.headers?.(url)) ?? {};
-  }
-
   private async request(url: string, method: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse> {
     throwIfAborted(signal);
     this.logger.debug(`${this.tag} ${method} ${redactUrl(url)}`);
     return this.options.http.request(url, {
       method,
-      headers: { ...(await this.extraHeaders(url)), ...headers },
+      headers,
+      originHeaders: this.options.headers,
       signal,
       // A creation POST must not turn into a GET on a 302; only questions may follow redirects.
       followRedirects: method === 'OPTIONS' || method === 'HEAD',
@@ -449,16 +441,14 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
     counter.once('end', () => arm('timeout', responseMs));
     const body = end > start ? this.fileSlice(start, end, counter) : Readable.from([]);
     if (end <= start) body.once('end', () => arm('timeout', responseMs));
-    const headers = { ...(await this.extraHeaders(url)), ...options.headers };
     this.logger.debug(`${this.tag} ${options.method} ${redactUrl(url)} bytes ${start}-${end}`);
     arm('stall', stallMs);
     try {
-      if (options.onInterim) {
-        return await this.interim(url, { method: options.method, headers, body, signal: connection.signal, onInterim: options.onInterim });
-      }
       return await this.options.http.request(url, {
         method: options.method,
-        headers,
+        headers: options.headers,
+        originHeaders: this.options.headers,
+        onInterim: options.onInterim,
         body,
         signal: connection.signal,
         followRedirects: false,

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { TransferError, createHttpStack, newDownloadRecord, type DownloadRecord } from '../../src/core';
+import { ThreadedDownloadTask } from '../../src/core/download/threaded';
+import { assertBuilt } from '../support/cli';
+import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+
+const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
+
+/**
+ * A proxy setting we cannot use (socks5://, malformed) breaks nothing: the stack is built, the
+ * problem is reported once, the transfers that need the proxy fail at once with ERR_PROXY_CONFIG,
+ * and hosts in noProxy still work. In the worker thread it is an answer, not an unhandled rejection.
+ */
+describe('an unusable proxy setting (integration)', () => {
+  const body = randomBytesSeeded(200_000, 77);
+  let server: FaultServer;
+  let h: Harness;
+
+  beforeEach(async () => {
+    server = await startFaultServer();
+    server.route('/f.bin', { body, etag: '"f1"' });
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await server.close();
+    await h.cleanup();
+  });
+
+  for (const proxyUrl of ['socks5://user:secret@127.0.0.1:1080', 'http://user:secret@bad host:3128']) {
+    it(`${proxyUrl.replace(/user:secret@/, '')}: the download fails at once with ERR_PROXY_CONFIG, no retries, no secret`, async () => {
+      const stack = createHttpStack({ proxy: { proxyUrl, strictSSL: true, noProxy: [] } });
+      try {
+        assert.equal(stack.problems.length, 1);
+        assert.equal(stack.problems[0].setting, 'http.proxy');
+        const started = Date.now();
+        await assert.rejects(runToEnd(h.task(server.url('/f.bin'), { http: stack.http, retry: { ...FAST_RETRY, baseDelayMs: 1_000 } })), (error: unknown) => {
+          assert.ok(error instanceof TransferError);
+          assert.equal(error.code, 'ERR_PROXY_CONFIG');
+          assert.doesNotMatch(error.message, /secret/);
+          return true;
+        });
+        assert.ok(Date.now() - started < 900, 'not retried');
+        assert.equal(server.requests.length, 0, 'nothing went around the proxy');
+      } finally {
+        stack.dispose();
+      }
+    });
+  }
+
+  it('hosts in noProxy still download while the proxy setting is unusable', async () => {
+    const stack = createHttpStack({ proxy: { proxyUrl: 'socks5://127.0.0.1:1080', strictSSL: true, noProxy: ['127.0.0.1'] } });
+    try {
+      const done = await runToEnd(h.task(server.url('/f.bin'), { http: stack.http }));
+      assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    } finally {
+      stack.dispose();
+    }
+  });
+
+  it('in the worker thread: the download fails with ERR_PROXY_CONFIG and the record says so', async function () {
+    assertBuilt();
+    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: server.url('/f.bin'), targetDir: h.dir, now: Date.now() });
+    const task = new ThreadedDownloadTask(record, {
+      workerPath: WORKER,
+      store: h.store,
+      settings: { retry: FAST_RETRY, network: { proxy: { proxyUrl: 'socks5://127.0.0.1:1080', strictSSL: true, noProxy: [] } } },
+    });
+    await assert.rejects(task.run(new AbortController().signal), (error: unknown) => error instanceof TransferError && error.code === 'ERR_PROXY_CONFIG');
+    const saved = (await h.store.get('w')) as DownloadRecord;
+    assert.equal(saved.state, 'failed');
+    assert.equal(saved.lastError?.code, 'ERR_PROXY_CONFIG');
+  });
+});
