@@ -123,10 +123,16 @@ async function fetchOne(
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (!body) {
+      // Connections that start together split each other's segments in the same tick: take the
+      // range only once they all have, or every early request would fetch bytes another one takes.
+      await Promise.resolve();
       const from = segment.start + segment.done;
       const ifRange = chooseIfRange(record);
       if (!ifRange || segment.end === undefined) throw new SegmentationRefused('no strong validator');
-      const headers = { range: formatRange(from, segment.end - 1), 'if-range': ifRange };
+      // What we ask for: a split while the request is under way may still shorten the segment, but
+      // the answer must match the question; the body is cut at the segment's end as it is written.
+      const askedEnd = segment.end;
+      const headers = { range: formatRange(from, askedEnd - 1), 'if-range': ifRange };
       const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal: connection.signal });
       body = response.body;
       const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
@@ -145,9 +151,9 @@ async function fetchOne(
       }
       const range = parseContentRange(response.headers.get('content-range'));
       const announced = parseContentLength(response.headers.get('content-length'));
-      if (!range || range.start !== from || range.end !== segment.end - 1 || range.total !== record.length || (announced !== undefined && announced !== range.end - range.start + 1)) {
+      if (!range || range.start !== from || range.end !== askedEnd - 1 || range.total !== record.length || (announced !== undefined && announced !== range.end - range.start + 1)) {
         response.discard();
-        throw new SegmentationRefused(`unexpected Content-Range "${response.headers.get('content-range') ?? ''}" for bytes ${from}-${segment.end - 1}`);
+        throw new SegmentationRefused(`unexpected Content-Range "${response.headers.get('content-range') ?? ''}" for bytes ${from}-${askedEnd - 1}`);
       }
       if (sameRepresentation(record, fresh) === false) {
         response.discard();
