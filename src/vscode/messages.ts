@@ -130,7 +130,7 @@ export function localizeError(error: RecordedError | undefined, l10n: L10n, cont
     case 'ERR_RUNNING_ELSEWHERE':
       return l10n.t('Another window or process is running this transfer; this one stopped so that only one writes.');
     case 'ERR_PROXY_CONFIG':
-      return l10n.t('The proxy setting cannot be used: only http:// and https:// proxies are supported. Change the setting http.proxy (or the HTTPS_PROXY / HTTP_PROXY environment variable).');
+      return l10n.t('The proxy setting cannot be used: only http and https proxies are supported. Change the setting http.proxy (or the HTTPS_PROXY / HTTP_PROXY environment variable).');
     case 'ERR_TLS_CERTIFICATE':
       return l10n.t("The server's certificate is not trusted. If the server uses your organisation's certificate authority, add it in the setting resumableTransfers.caCertificates.");
     case 'ERR_BAD_RESPONSE':

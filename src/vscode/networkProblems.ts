@@ -14,8 +14,8 @@ export function reportNetworkProblems(problems: readonly NetworkProblem[], log: 
   const message =
     first.error.code === 'ERR_PROXY_CONFIG'
       ? isEnvironment
-        ? vscode.l10n.t('The proxy in the environment variable {0} cannot be used: only http:// and https:// proxies are supported. Transfers that need it will fail until it is changed.', first.setting)
-        : vscode.l10n.t('The proxy in the setting {0} cannot be used: only http:// and https:// proxies are supported. Transfers that need it will fail until it is changed.', first.setting)
+        ? vscode.l10n.t('The proxy in the environment variable {0} cannot be used: only http and https proxies are supported. Transfers that need it will fail until it is changed.', first.setting)
+        : vscode.l10n.t('The proxy in the setting {0} cannot be used: only http and https proxies are supported. Transfers that need it will fail until it is changed.', first.setting)
       : vscode.l10n.t('A certificate file in the setting {0} cannot be read. Connections that need it will fail until it is fixed.', first.setting);
   const openSettings = vscode.l10n.t('Open Settings');
   const showLog = vscode.l10n.t('Show Log');
