@@ -260,14 +260,14 @@ export interface TlsFront {
  * Terminates TLS (with the self-signed test certificate) on 127.0.0.1 and pipes each connection
  * to a plain-HTTP origin, so the fault server's routes and faults work over https too.
  */
-export async function startTlsFront(httpOrigin: string): Promise<TlsFront> {
+export async function startTlsFront(httpOrigin: string, identity: { key: string; cert: string } = { key: TEST_TLS_KEY, cert: TEST_TLS_CERT }): Promise<TlsFront> {
   const backend = new URL(httpOrigin);
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
-  const server = tls.createServer({ key: TEST_TLS_KEY, cert: TEST_TLS_CERT }, (secure) => {
+  const server = tls.createServer(identity, (secure) => {
     track(secure);
     const plain = net.connect(Number(backend.port), backend.hostname);
     track(plain);
