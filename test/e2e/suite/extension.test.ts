@@ -293,4 +293,57 @@ describe('Resumable Transfers in a real editor', function () {
     assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin')), 'no file in the workspace');
     assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin.part')), 'no .part file in the workspace');
   });
+
+  describe('a transfer belongs to the machine that holds its bytes', () => {
+    const OTHER = { id: 'e2e-other-machine-0002', label: 'build-box (SSH)' };
+
+    it('names this machine in the record of a new download', async () => {
+      assert.match(api.machine.id, /^[\w-]{8,}$/, 'this machine has an id');
+      const served = await file('stamped.bin', { size: 64 * 1024, seed: 21 });
+      const id = await download(served.url);
+      await settle(id, ['completed']);
+      assert.deepEqual((api.savedRecord(id) as DownloadRecord).machine, api.machine);
+    });
+
+    it("never runs another machine's record, whatever asks: commands, the API; no request, no folder", async () => {
+      const served = await file('their.bin', { size: MiB, seed: 22 });
+      const dir = path.join(workspace, `their-folder-${RUN}`);
+      const id = `e2e-${RUN}-theirs`;
+      const now = Date.now();
+      await api.seedRecord(id, {
+        schemaVersion: 1, id, kind: 'download', url: served.url, targetDir: dir, target: path.join(dir, 'their.bin'),
+        length: served.size, etag: served.etag, state: 'running', lease: { owner: 'a-window-that-is-gone', expiresAt: now - 1000 },
+        segments: [{ start: 0, end: served.size, done: 1000 }], createdAt: now, updatedAt: now, machine: OTHER,
+      });
+      await api.restoreFromState();
+      assert.equal(snapshot(id).held, 'other-machine');
+      for (const command of [CMD.resume, CMD.pause, 'resumableTransfers.retry', 'resumableTransfers.cancel']) {
+        await vscode.commands.executeCommand(command, id);
+      }
+      await api.resume(id);
+      await api.cancel(id);
+      await sleep(1000);
+      assert.equal((await servers.requests(served.path)).length, 0, 'no request for it');
+      assert.ok(!fs.existsSync(dir), 'no folder for it');
+      const saved = api.savedRecord(id) as DownloadRecord;
+      assert.deepEqual([saved.state, saved.machine, saved.segments[0].done], ['running', OTHER, 1000], 'its record untouched');
+      await api.remove(id);
+      assert.equal(api.get(id), undefined);
+      assert.equal(api.savedRecord(id), undefined, 'Remove forgets the record');
+    });
+
+    it('adopts a record saved without a machine when its folder is here, and runs it', async () => {
+      const served = await file('adopted.bin', { size: 256 * 1024, seed: 23 });
+      const id = `e2e-${RUN}-adopted`;
+      const now = Date.now();
+      await api.seedRecord(id, {
+        schemaVersion: 1, id, kind: 'download', url: served.url, targetDir: workspace, state: 'queued',
+        segments: [{ start: 0, done: 0 }], createdAt: now, updatedAt: now,
+      });
+      await api.restoreFromState();
+      await settle(id, ['completed']);
+      assert.equal(fileSha256(targetOf(id)), served.sha256);
+      assert.deepEqual((api.savedRecord(id) as DownloadRecord).machine, api.machine);
+    });
+  });
 });
