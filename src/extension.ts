@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import {
   BandwidthLimits,
   DEFAULT_RETRY_POLICY,
+  ExchangeLogs,
   DownloadTask,
   HostConnectionLimits,
   SwitchableHttpClient,
@@ -16,7 +17,9 @@ import {
   isOnAnotherMachine,
   loadOrCreateMachineId,
   machineLabel,
+  recordingHttpClient,
   salvageDownload,
+  type Exchange,
   type MachineRef,
   type TransferRecord,
   type TransferRunner,
@@ -40,6 +43,7 @@ import { reportNetworkProblems } from './vscode/networkProblems';
 import { TransfersStatusBar } from './vscode/statusBar';
 import { TransfersTree } from './vscode/transfersTree';
 import { ViewRefresh } from './vscode/viewRefresh';
+import { DetailsPanels, showDetails } from './vscode/details/detailsPanel';
 
 /**
  * Composition root: builds the adapters and the engine, registers everything with the
@@ -67,6 +71,8 @@ class Runtime implements vscode.Disposable {
   private readonly released: ReleasedOwners;
   /** The global speed limit (a setting) and each transfer's own (kept in its record). */
   readonly bandwidth = new BandwidthLimits(this.settings.maxBytesPerSecond);
+  /** What each transfer of this session asked and was answered, for its details view. */
+  readonly exchanges = new ExchangeLogs();
   /**
    * The machine this extension host runs on, where its transfers' bytes are. The id lives in
    * globalStorage, which is on this machine; globalState is not (it is on the machine the editor
@@ -113,8 +119,11 @@ class Runtime implements vscode.Disposable {
   }
 
   private createRunner(record: TransferRecord, context: RunnerContext): TransferRunner {
+    // The request log of the details view: in memory, bounded, per transfer.
+    const log = this.exchanges.forTransfer(record.id);
+    const onExchange = (exchange: Exchange) => log.append(exchange);
     const common = {
-      http: this.http,
+      http: recordingHttpClient(this.http, onExchange),
       store: context.store,
       logger: channelLogger(this.log),
       retry: { ...DEFAULT_RETRY_POLICY, retries: this.settings.retries },
@@ -127,6 +136,7 @@ class Runtime implements vscode.Disposable {
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
     return new ThreadedDownloadTask(record, {
       workerPath,
+      onExchange,
       store: context.store,
       guard: context.guard,
       logger: common.logger,
@@ -153,9 +163,14 @@ class Runtime implements vscode.Disposable {
       log: this.log,
     };
     const refresh = new ViewRefresh(this.manager);
+    const details = new DetailsPanels(this.context.extensionUri, this.manager, this.exchanges, this.bandwidth);
     this.disposables.push(
       this.log,
       refresh,
+      details,
+      vscode.commands.registerCommand(Commands.showDetails, (id?: unknown) => showDetails(this.manager, details, id)),
+      // A removed transfer's request log goes with it.
+      this.manager.onDidChange((change) => change.snapshot || this.exchanges.delete(change.id)),
       new TransfersTree(this.manager, refresh, new UrlDropController((urls) => startDownloads(commandContext, { urls }))),
       new TransfersStatusBar(this.manager, refresh, this.bandwidth),
       new TransferNotifications(this.manager),

@@ -16,6 +16,7 @@ export const Commands = {
   resumeAll: `${PREFIX}.resumeAll`,
   clearFinished: `${PREFIX}.clearFinished`,
   clearFailed: `${PREFIX}.clearFailed`,
+  showDetails: `${PREFIX}.showDetails`,
   /** Contributed by the link-refresh work; Retry offers it only when it is registered. */
   updateLink: `${PREFIX}.updateLink`,
   setHostHeader: `${PREFIX}.setHostHeader`,

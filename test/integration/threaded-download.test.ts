@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord, type TransferStore } from '../../src/core';
+import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord, type Exchange, type TransferStore } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, type Harness } from '../support/engine';
@@ -55,9 +55,11 @@ describe('download in a worker thread', function () {
         await h.store.put({ ...r, lease: { owner: 'main', expiresAt: 1 } });
       },
     };
+    const exchanges: Exchange[] = [];
     const task = threaded(record('w.bin'), {
       headers: async () => ({ Authorization: 'Bearer from-main-thread' }),
       store: stamping,
+      onExchange: (exchange) => exchanges.push(exchange),
     });
     let progressEvents = 0;
     task.onProgress(() => progressEvents++);
@@ -70,6 +72,10 @@ describe('download in a worker thread', function () {
     assert.equal(saved.state, 'completed');
     assert.equal(saved.lease?.owner, 'main', 'every save went through the owner, which added its lease');
     assert.ok(leases.length >= 2 && progressEvents >= 1);
+    // The request log (details view) hears of every request the worker made, values hidden.
+    assert.deepEqual(exchanges.map((e) => e.status), server.requests.map((r) => r.status));
+    assert.equal(exchanges[1].request.range, server.requests[1].headers.range);
+    assert.equal(exchanges[1].request.authorization, '…');
   });
 
   it('pause is an abort: the worker saves the paused record, the caller gets an AbortError', async () => {

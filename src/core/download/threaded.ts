@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { AbortError, TransferError, abortReasonOf } from '../errors';
 import { Emitter, type Event } from '../events';
+import type { Exchange } from '../http/exchange-log';
 import type { HostConnectionLimits } from './host-limits';
 import type { BandwidthGate } from '../bandwidth/limits';
 import { silentLogger, type Logger } from '../logger';
@@ -22,6 +23,8 @@ export interface ThreadedDownloadOptions {
   /** Speed limits; the worker asks for every chunk while one applies. */
   bandwidth?: BandwidthGate;
   settings?: WorkerDownloadSettings;
+  /** Each request the worker makes and its answer (for the transfer's request log). */
+  onExchange?: (exchange: Exchange) => void;
 }
 
 /**
@@ -118,6 +121,9 @@ export class ThreadedDownloadTask implements TransferRunner {
             break;
           case 'progress':
             this.progressEmitter.fire(message.progress);
+            break;
+          case 'exchange':
+            this.options.onExchange?.(message.exchange);
             break;
           case 'log':
             this.logger[message.level](message.message);

@@ -1,4 +1,5 @@
 import { AbortError, TransferError, type TransferErrorCode } from '../errors';
+import type { Exchange } from '../http/exchange-log';
 import type { NetworkSettings } from '../http/stack';
 import type { DownloadRecord } from '../state/record';
 import type { RetryPolicy } from '../transfer/retry';
@@ -39,6 +40,8 @@ export type FromWorker =
   | { type: 'take'; id: number; bytes: number }
   | { type: 'guard'; id: number }
   | { type: 'progress'; progress: TransferProgress }
+  /** One request and its answer, for the transfer's request log (the details view). */
+  | { type: 'exchange'; exchange: Exchange }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'limits'; limits: Record<string, number> }
   | { type: 'done'; record: DownloadRecord }

@@ -10,6 +10,7 @@ import type { BandwidthGate } from '../bandwidth/limits';
 import { DownloadTask } from './task';
 import { HostConnectionLimits } from './host-limits';
 import type { Logger } from '../logger';
+import { recordingHttpClient } from '../http/exchange-log';
 import { createHttpStack } from '../http/stack';
 import type { DownloadRecord, TransferRecord } from '../state/record';
 import type { TransferStore } from '../state/store';
@@ -127,7 +128,8 @@ port.on('message', (message: ToWorker) => {
 async function start(record: DownloadRecord, settings: Extract<ToWorker, { type: 'start' }>['settings']): Promise<void> {
   // Never throws for a bad setting: the owning thread reported it; requests fail with its code.
   const network = createHttpStack(settings.network ?? { proxy: { strictSSL: true, noProxy: [] } });
-  const http = network.http;
+  // Every exchange goes to the owner's request log; plain data, a few per request.
+  const http = recordingHttpClient(network.http, (exchange) => post({ type: 'exchange', exchange }));
   setLimited(settings.limited ?? false);
   const limits = HostConnectionLimits.fromJSON(settings.connectionLimits, (all) => post({ type: 'limits', limits: all }));
   task = new DownloadTask(record, {
