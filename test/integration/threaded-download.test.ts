@@ -72,10 +72,10 @@ describe('download in a worker thread', function () {
     assert.equal(saved.state, 'completed');
     assert.equal(saved.lease?.owner, 'main', 'every save went through the owner, which added its lease');
     assert.ok(leases.length >= 2 && progressEvents >= 1);
-    // The request log (details view) hears of every request the worker made, values hidden.
+    // The request log (details view) hears of every request the worker made, never a credential.
     assert.deepEqual(exchanges.map((e) => e.status), server.requests.map((r) => r.status));
     assert.equal(exchanges[1].request.range, server.requests[1].headers.range);
-    assert.equal(exchanges[1].request.authorization, '…');
+    assert.doesNotMatch(JSON.stringify(exchanges), /from-main-thread/);
   });
 
   it('pause is an abort: the worker saves the paused record, the caller gets an AbortError', async () => {
