@@ -70,6 +70,52 @@ describe('segmented downloads against the fault server', function () {
     }
   });
 
+  it('a server that answers bounded ranges with the rest of the file: accepted, each connection reads only its segment', async () => {
+    server.route('/cdn.bin', { body, etag: '"c1"', rateBytesPerSec: 8 * MiB, openEndedAnswers: true });
+    const done = await runToEnd(h.task(server.url('/cdn.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    const ranged = segmentRequests('/cdn.bin');
+    assert.ok(ranged.length >= 3, `${ranged.length} segment requests`);
+    assert.ok(ranged.every((r) => r.status === 206));
+    assert.equal(done.restartReason, undefined, 'never started over');
+    assert.ok(!h.logs.some((l) => /using one connection/.test(l)), h.logs.join('\n'));
+    assert.ok(server.totalBodyBytesSent('/cdn.bin') < 1.5 * SIZE, `${server.totalBodyBytesSent('/cdn.bin')} bytes moved for ${SIZE}`);
+  });
+
+  it('a server that refuses bounded ranges: the missing runs finish on one connection with open-ended ranges', async () => {
+    server.route('/bounded.bin', { body, etag: '"b1"', rateBytesPerSec: 8 * MiB, refuseBoundedRanges: true });
+    const done = await runToEnd(h.task(server.url('/bounded.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    const openEnded = server.requests.filter((r) => /^bytes=\d+-$/.test(String(r.headers.range)));
+    assert.ok(openEnded.length >= 1 && openEnded.every((r) => r.status === 206), 'open-ended ranges served the rest');
+    assert.ok(h.logs.some((l) => /using one connection/.test(l)), h.logs.join('\n'));
+  });
+
+  it('a split record meets a server that refuses bounded ranges: a re-run finishes on one connection', async () => {
+    server.route('/rerun.bin', { body, etag: '"rr1"', rateBytesPerSec: 4 * MiB });
+    const first = h.task(server.url('/rerun.bin'), { ...options, record: { connections: 4 } });
+    const controller = new AbortController();
+    const running = first.run(controller.signal);
+    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
+    controller.abort(new AbortError('pause'));
+    await assert.rejects(running);
+    await quiet();
+    server.route('/rerun.bin', { body, etag: '"rr1"', refuseBoundedRanges: true });
+    const saved = (await h.store.get(first.record.id)) as DownloadRecord;
+    const done = await runToEnd(h.task(server.url('/rerun.bin'), { ...options, record: saved }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(done.restartReason, undefined, 'kept every byte already on disk');
+  });
+
+  it('a split while a request waits for its answer is not a wrong answer: 800 ms header latency, 6 connections', async () => {
+    server.route('/far.bin', { body, etag: '"l1"', rateBytesPerSec: 4 * MiB, rangeHeaderLatencyMs: 800 });
+    const done = await runToEnd(h.task(server.url('/far.bin'), { minSplitBytes: 256 * 1024, record: { connections: 6 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.ok(h.logs.some((l) => /split at/.test(l)), 'segments were split');
+    assert.ok(!h.logs.some((l) => /using one connection/.test(l)), h.logs.filter((l) => /one connection|Content-Range/.test(l)).join('\n'));
+    assert.equal(done.restartReason, undefined);
+  });
+
   it('falls back to one connection when the server ignores ranges', async () => {
     server.route('/norange.bin', { body, etag: '"n1"', ranges: false });
     const done = await runToEnd(h.task(server.url('/norange.bin'), { ...options, record: { connections: 4 } }));

@@ -56,6 +56,12 @@ export interface RouteOptions {
   shortBody?: { missing: number; times: number };
   /** Throttle body writes (for slow transfers), in small chunks with timers. */
   rateBytesPerSec?: number;
+  /** Answer a bounded range `a-b` with 206 `a-(len-1)`: the right bytes, just more of them (some servers and CDNs). */
+  openEndedAnswers?: boolean;
+  /** Answer a bounded range `a-b` with 200 and the whole file; an open-ended `a-` still gets its 206. */
+  refuseBoundedRanges?: boolean;
+  /** Wait this long before the response head of every range request (a far-away server). */
+  rangeHeaderLatencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -478,8 +484,12 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (ifRange !== undefined && opts.ifRange !== false && !ifRangeMatches(ifRange, opts)) {
       return sendFull();
     }
+    if (opts.rangeHeaderLatencyMs) await sleep(opts.rangeHeaderLatencyMs, res);
+    if (res.destroyed) return;
     const range = parseRange(rangeHeader, len);
     if (range === null) return sendFull();
+    const bounded = /^\s*bytes\s*=\s*\d+\s*-\s*\d+\s*$/i.test(rangeHeader);
+    if (bounded && opts.refuseBoundedRanges) return sendFull();
 
     if (opts.status200OnRange && take(state, 'status200OnRange', opts.status200OnRange.times)) {
       return sendFull();
@@ -491,6 +501,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
 
     let { start, end } = range;
+    if (bounded && opts.openEndedAnswers) end = len - 1;
     if (opts.wrongContentRange && take(state, 'wrongContentRange', opts.wrongContentRange.times)) {
       const count = end - start + 1;
       start = Math.max(0, Math.min(len - 1, start + opts.wrongContentRange.shift));

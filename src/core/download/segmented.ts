@@ -1,11 +1,13 @@
 import type { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { AbortError, TransferError, fromFileSystemError, redactUrl } from '../errors';
-import type { HttpClient, OriginHeaders } from '../http/client';
+import type { HttpClient, HttpResponse, OriginHeaders } from '../http/client';
+import { checkPartialResponse } from '../http/partial-response';
 import type { Logger } from '../logger';
 import { PositionalWriter } from './positional-writer';
 import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planner';
-import { chooseIfRange, formatRange, parseContentLength, parseContentRange, sameRepresentation } from '../http/range';
+import { chooseIfRange, formatRange, parseUnsatisfiedRange, sameRepresentation } from '../http/range';
+import { readAt } from './part-file';
 import type { DownloadRecord, Segment } from '../state/record';
 import { RestartNeeded, SegmentationRefused } from './restart';
 import { StallWatch } from '../http/stall';
@@ -14,10 +16,10 @@ import { passGate, type BandwidthGate } from '../bandwidth/limits';
 /** Queued bytes per connection: small, so a split rarely lands in bytes already on their way. */
 const SEGMENT_QUEUE_BYTES = 256 * 1024;
 
-/** What the segmented fetcher needs from the download task that owns the record. */
+/** What the byte loop needs from the download task that owns the record. */
 export interface SegmentHost {
   /** The live record: segments are mutated in place as bytes are written. */
-  readonly record: DownloadRecord;
+  record(): DownloadRecord;
   readonly http: HttpClient;
   readonly logger: Logger;
   readonly tag: string;
@@ -25,6 +27,8 @@ export interface SegmentHost {
   readonly minSplitBytes?: number;
   /** The user's headers for an origin; the HTTP client scopes them. */
   readonly originHeaders?: OriginHeaders;
+  /** Bytes re-fetched and compared before appending when there is no strong validator. */
+  readonly overlapBytes: number;
   /** Speed limits every connection's bytes pass through. */
   readonly bandwidth: BandwidthGate;
   /** Called after every completed write (progress, periodic save). */
@@ -33,6 +37,8 @@ export interface SegmentHost {
   beforeWrite?(pending: number): Promise<void> | undefined;
   /** Asked before each write batch (the transfer's claim). */
   guard?: () => Promise<void>;
+  /** The file's length became known (a 206's total, or the clean end of a body of unknown length). */
+  onLength(length: number): void;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -42,11 +48,23 @@ export interface FlowingBody {
   connection: AbortController;
 }
 
+/** Identity bytes only: ranges count encoded bytes, so an encoded body is never spliced. */
+export function rejectEncoded(response: HttpResponse): void {
+  const encoding = response.headers.get('content-encoding');
+  if (encoding && encoding.trim().toLowerCase() !== 'identity' && (response.status === 200 || response.status === 206)) {
+    throw new TransferError('ERR_CONTENT_ENCODING', `server sent ${encoding}-encoded data although identity was requested`);
+  }
+}
+
 /**
- * Downloads every unfinished segment over up to `connections` connections, each writing at its
- * own offset into the one part file. A connection that runs out of work splits the largest
- * missing run. Every 206 is checked (exact Content-Range, same validator); anything else stops
- * all connections with RestartNeeded (file changed) or SegmentationRefused (use one connection).
+ * The one byte loop of every download: fills every unfinished segment over up to `connections`
+ * connections, each writing at its own offset into the one part file. A single-connection
+ * download is the same loop with one segment. A connection that runs out of work splits the
+ * largest missing run. With several connections each asks for its segment (`bytes=a-b`); with
+ * one, every request is open-ended (`bytes=a-`), which servers that refuse bounded ranges still
+ * serve; either way a connection reads only to its segment's end. Every 206 passes
+ * checkPartialResponse; anything else stops all connections with RestartNeeded (start over) or
+ * SegmentationRefused (go on with one connection).
  */
 export async function fetchSegments(
   host: SegmentHost,
@@ -55,27 +73,29 @@ export async function fetchSegments(
   signal: AbortSignal,
   flowing?: FlowingBody,
 ): Promise<void> {
-  const segments = host.record.segments;
+  const segments = host.record().segments;
   const busy = new Set<Segment>();
   const group = new AbortController();
   const onAbort = () => group.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let failure: unknown;
   const minSplit = host.minSplitBytes ?? DEFAULT_MIN_SPLIT_BYTES;
+  const openEnded = connections === 1;
 
-  const worker = async (first?: FlowingBody): Promise<void> => {
+  const connection = async (first?: FlowingBody): Promise<void> => {
     let job: FlowingBody | { segment: Segment; body?: undefined; connection?: undefined } | undefined = first;
     while (!group.signal.aborted) {
       if (!job) {
         const work = pickWork(segments, busy, minSplit);
         if (!work) return;
         const segment = work.kind === 'take' ? work.segment : splitAt(segments, work.from, work.at);
-        if (work.kind === 'split') host.logger.debug(`${host.tag} split at ${work.at}: ${segments.length} pieces`);
+        if (work.kind === 'split') host.logger.debug(`${host.tag} split at ${work.at}: ${segments.length} segments`);
         job = { segment };
       }
       busy.add(job.segment);
       try {
-        await fetchOne(host, handle, job.segment, group.signal, job.body && job.connection ? { body: job.body, connection: job.connection } : undefined);
+        const body = job.body && job.connection ? { body: job.body, connection: job.connection } : undefined;
+        await fetchOne(host, handle, job.segment, openEnded, group.signal, body);
       } finally {
         busy.delete(job.segment);
       }
@@ -85,7 +105,7 @@ export async function fetchSegments(
 
   const run = async (first?: FlowingBody) => {
     try {
-      await worker(first);
+      await connection(first);
     } catch (error) {
       // The first failure wins; the aborts it causes in the other connections are not news.
       if (!group.signal.aborted) {
@@ -98,9 +118,9 @@ export async function fetchSegments(
   };
 
   try {
-    const workers = [run(flowing)];
-    for (let i = flowing ? 1 : 0; i < connections; i++) workers.push(run());
-    await Promise.all(workers);
+    const running = [run(flowing)];
+    for (let i = flowing ? 1 : 0; i < connections; i++) running.push(run());
+    await Promise.all(running);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -112,59 +132,94 @@ async function fetchOne(
   host: SegmentHost,
   handle: fs.FileHandle,
   segment: Segment,
+  openEnded: boolean,
   signal: AbortSignal,
   flowing?: { body: Readable; connection: AbortController },
 ): Promise<void> {
   if (isComplete(segment)) return;
-  const record = host.record;
-  let body = flowing?.body;
   const connection = flowing?.connection ?? new AbortController();
   const onAbort = () => connection.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    if (!body) {
-      // Connections that start together split each other's segments in the same tick: take the
-      // range only once they all have, or every early request would fetch bytes another one takes.
-      await Promise.resolve();
-      const from = segment.start + segment.done;
-      const ifRange = chooseIfRange(record);
-      if (!ifRange || segment.end === undefined) throw new SegmentationRefused('no strong validator');
-      // What we ask for: a split while the request is under way may still shorten the segment, but
-      // the answer must match the question; the body is cut at the segment's end as it is written.
-      const askedEnd = segment.end;
-      const headers = { range: formatRange(from, askedEnd - 1), 'if-range': ifRange };
-      const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal: connection.signal });
-      body = response.body;
-      const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
-      if (response.status === 200) {
-        response.discard();
-        if (sameRepresentation(record, fresh) === false) throw new RestartNeeded('the file changed on the server (200 to a segment request)', 'ERR_CONTENT_CHANGED');
-        throw new SegmentationRefused('the server answered a segment request with the whole file');
-      }
-      if (response.status !== 206) {
-        response.discard();
-        if (response.status === 416) throw new RestartNeeded('server answered 416 to a segment request', 'ERR_RANGE_MISMATCH');
-        throw new TransferError('ERR_HTTP_STATUS', `server answered ${response.status} for ${redactUrl(record.url)}`, {
-          status: response.status,
-          retryAfter: response.headers.get('retry-after') ?? undefined,
-        });
-      }
-      const range = parseContentRange(response.headers.get('content-range'));
-      const announced = parseContentLength(response.headers.get('content-length'));
-      if (!range || range.start !== from || range.end !== askedEnd - 1 || range.total !== record.length || (announced !== undefined && announced !== range.end - range.start + 1)) {
-        response.discard();
-        throw new SegmentationRefused(`unexpected Content-Range "${response.headers.get('content-range') ?? ''}" for bytes ${from}-${askedEnd - 1}`);
-      }
-      if (sameRepresentation(record, fresh) === false) {
-        response.discard();
-        throw new RestartNeeded('the file changed on the server (validators differ between connections)', 'ERR_CONTENT_CHANGED');
-      }
-    }
-    await receiveSegment(host, handle, segment, body, connection, signal);
+    const opened = flowing ?? (await requestRange(host, handle, segment, openEnded, connection.signal));
+    await receiveSegment(host, handle, segment, opened.body, 'verify' in opened ? opened.verify : undefined, connection, signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Stops the body once the segment is full (it may have been shortened by a split).
     connection.abort(new AbortError('segment-done'));
+  }
+}
+
+/**
+ * Asks for what `segment` lacks and checks the answer. Without a strong validator (one
+ * connection only) the last bytes of the segment already on disk are asked for again, to be
+ * compared before anything is appended.
+ */
+async function requestRange(
+  host: SegmentHost,
+  handle: fs.FileHandle,
+  segment: Segment,
+  openEnded: boolean,
+  signal: AbortSignal,
+): Promise<{ body: Readable; verify?: Buffer }> {
+  // Connections that start together split each other's segments in the same tick: take the
+  // range only once they all have, or every early request would fetch bytes another one takes.
+  await Promise.resolve();
+  const record = host.record();
+  const from = segment.start + segment.done;
+  const ifRange = chooseIfRange(record);
+  if (!ifRange && !openEnded) throw new SegmentationRefused('no strong validator');
+  const overlap = ifRange ? 0 : Math.min(host.overlapBytes, segment.done);
+  if (!ifRange && overlap === 0) {
+    throw new RestartNeeded(`no validator, and no bytes before ${from} to compare the server's with`, 'ERR_RANGE_MISMATCH');
+  }
+  const asked = { start: from - overlap, end: openEnded || segment.end === undefined ? undefined : segment.end - 1 };
+  const headers: Record<string, string> = { range: formatRange(asked.start, asked.end) };
+  if (ifRange) headers['if-range'] = ifRange;
+  host.logger.debug(`${host.tag} GET ${headers.range}${ifRange ? ` If-Range ${ifRange}` : ` (overlap ${overlap})`}`);
+  const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal });
+  try {
+    rejectEncoded(response);
+    const { status } = response;
+    if (status === 206) {
+      const verdict = checkPartialResponse(
+        { ...asked, length: record.length, validators: record },
+        {
+          contentRange: response.headers.get('content-range'),
+          contentLength: response.headers.get('content-length'),
+          etag: response.headers.get('etag'),
+          lastModified: response.headers.get('last-modified'),
+        },
+      );
+      if (!verdict.ok) {
+        if (verdict.kind === 'changed') throw new RestartNeeded(verdict.reason, 'ERR_CONTENT_CHANGED');
+        if (openEnded) throw new RestartNeeded(verdict.reason, 'ERR_RANGE_MISMATCH');
+        throw new SegmentationRefused(verdict.reason);
+      }
+      if (record.length === undefined) {
+        segment.end = verdict.total;
+        host.onLength(verdict.total);
+      }
+      const verify = overlap > 0 ? await readAt(handle, asked.start, overlap) : undefined;
+      return { body: response.body, verify };
+    }
+    if (status === 200) {
+      const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
+      if (sameRepresentation(record, fresh) === false) throw new RestartNeeded('the file changed on the server (200 instead of 206)', 'ERR_CONTENT_CHANGED');
+      if (!openEnded) throw new SegmentationRefused('the server answered a segment request with the whole file');
+      throw new RestartNeeded('the server ignored the range request (200 instead of 206)', 'ERR_RANGE_MISMATCH');
+    }
+    if (status === 416) {
+      const total = parseUnsatisfiedRange(response.headers.get('content-range'));
+      throw new RestartNeeded(`server answered 416 (length ${total ?? 'unknown'}) for bytes from ${asked.start}`, 'ERR_RANGE_MISMATCH');
+    }
+    throw new TransferError('ERR_HTTP_STATUS', `server answered ${status} for ${redactUrl(record.url)}`, {
+      status,
+      retryAfter: response.headers.get('retry-after') ?? undefined,
+    });
+  } catch (error) {
+    response.discard();
+    throw error;
   }
 }
 
@@ -173,34 +228,51 @@ async function receiveSegment(
   handle: fs.FileHandle,
   segment: Segment,
   body: Readable,
+  verify: Buffer | undefined,
   connection: AbortController,
   signal: AbortSignal,
 ): Promise<void> {
+  const endOf = () => segment.end ?? Number.POSITIVE_INFINITY;
   const stall = new StallWatch(host.stallTimeoutMs, () => connection.abort(new AbortError('stall')));
   const writer = new PositionalWriter(
     handle,
     segment.start + segment.done,
     (bytes) => {
       // A split may have moved the end into bytes already queued; they are the same bytes the new
-      // piece fetches (same strong validator), so only the part up to the end counts here.
-      segment.done = Math.min(segment.done + bytes, (segment.end as number) - segment.start);
+      // segment fetches (same strong validator), so only the part up to the end counts here.
+      segment.done = Math.min(segment.done + bytes, endOf() - segment.start);
       host.onBytes();
     },
     SEGMENT_QUEUE_BYTES,
     host.beforeWrite && ((pending) => host.beforeWrite?.(pending)),
     host.guard,
   );
+  let verified = 0;
   let failure: unknown;
   try {
     stall.arm();
     for await (const data of body) {
       stall.arm();
-      const room = (segment.end as number) - writer.acceptedEnd;
+      let chunk = data as Buffer;
+      if (verify) {
+        const take = Math.min(chunk.length, verify.length - verified);
+        if (!chunk.subarray(0, take).equals(verify.subarray(verified, verified + take))) {
+          throw new RestartNeeded('the file changed on the server (overlap check failed)', 'ERR_CONTENT_CHANGED');
+        }
+        verified += take;
+        chunk = chunk.subarray(take);
+        if (verified === verify.length) {
+          host.logger.debug(`${host.tag} overlap of ${verified} bytes matches`);
+          verify = undefined;
+        }
+        if (chunk.length === 0) continue;
+      }
+      const room = endOf() - writer.acceptedEnd;
       if (room <= 0) break;
-      const chunk = (data as Buffer).length > room ? (data as Buffer).subarray(0, room) : (data as Buffer);
+      if (chunk.length > room) chunk = chunk.subarray(0, room);
       await passGate(host.bandwidth, chunk.length, connection.signal, stall);
       await writer.write(chunk);
-      if (writer.acceptedEnd >= (segment.end as number)) break;
+      if (writer.acceptedEnd >= endOf()) break;
     }
   } catch (error) {
     failure = stall.stalled && !signal.aborted ? new TransferError('ERR_STALLED', `no data for ${Math.round(host.stallTimeoutMs / 1000)} s`, { cause: error }) : error;
@@ -214,5 +286,12 @@ async function receiveSegment(
   if (writeError !== undefined) throw fromFileSystemError(writeError, 'write the part file');
   if (isComplete(segment)) return;
   if (failure !== undefined) throw failure;
+  if (verify) throw new TransferError('ERR_SHORT_BODY', 'connection ended during the overlap check');
+  if (segment.end === undefined) {
+    // Unknown length (chunked): a clean end of the body is the end of the file.
+    segment.end = segment.start + segment.done;
+    host.onLength(segment.end);
+    return;
+  }
   throw new TransferError('ERR_SHORT_BODY', `connection ended at ${segment.start + segment.done} before ${segment.end}`);
 }

@@ -1,6 +1,5 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import {
   AbortError,
   TransferError,
@@ -20,7 +19,6 @@ import {
   openNoFollow,
   openPartFile,
   partPathFor,
-  readAt,
   reservePartFile,
   sameIdentity,
   sha256File,
@@ -28,15 +26,7 @@ import {
   syncDirectory,
 } from './part-file';
 import { ProgressSaver } from './progress-saver';
-import { PositionalWriter } from './positional-writer';
-import {
-  chooseIfRange,
-  formatRange,
-  parseContentLength,
-  parseContentRange,
-  parseUnsatisfiedRange,
-  sameRepresentation,
-} from '../http/range';
+import { chooseIfRange, parseContentLength } from '../http/range';
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy, type Segment } from '../state/record';
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
@@ -44,9 +34,8 @@ import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
 import { RestartNeeded, SegmentationRefused } from './restart';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
-import { fetchSegments, type FlowingBody, type SegmentHost } from './segmented';
-import { StallWatch } from '../http/stall';
-import { UNLIMITED, passGate, type BandwidthGate } from '../bandwidth/limits';
+import { fetchSegments, rejectEncoded, type FlowingBody, type SegmentHost } from './segmented';
+import { UNLIMITED, type BandwidthGate } from '../bandwidth/limits';
 
 export type DownloadProgress = TransferProgress;
 
@@ -210,7 +199,11 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     return networkError(caught, this.rec.url, signal);
   }
 
-  /** One request and its body. Returns when the file is complete and in place. */
+  /**
+   * One pass of the byte loop over what is missing, then the final checks. A download with nothing
+   * on disk starts with a plain GET whose 200 names the file and flows into the loop as the first
+   * segment's body; everything else is range requests from the loop itself.
+   */
   private async attempt(signal: AbortSignal): Promise<void> {
     const offset = await this.reconcile();
     const length = this.rec.length;
@@ -218,94 +211,40 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       await this.finalize(signal);
       return;
     }
-    if (this.rec.segments.length > 1 || (offset > 0 && this.connectionsToUse() > 1)) {
-      await this.runSegmented(signal);
-      await this.finalize(signal);
-      return;
-    }
+    const fresh = !this.rec.target || (this.rec.segments.length === 1 && offset === 0);
+    const flowing = fresh ? await this.requestWholeFile(signal) : undefined;
+    const only = this.rec.segments.length === 1 ? this.rec.segments[0] : undefined;
+    // The part file never holds more than the record vouches for, except between segments.
+    await this.runSegmented(signal, flowing, only ? only.start + only.done : Number.MAX_SAFE_INTEGER);
+    await this.finalize(signal);
+  }
 
-    const ifRange = offset > 0 ? chooseIfRange(this.rec) : undefined;
-    const overlap = offset > 0 && !ifRange ? Math.min(this.options.overlapBytes ?? DEFAULT_OVERLAP, offset) : 0;
-    const requestStart = offset - overlap;
-    const headers: Record<string, string> = {};
-    if (offset > 0) {
-      headers.range = formatRange(requestStart);
-      if (ifRange) headers['if-range'] = ifRange;
-    }
-
+  /** The first request: no Range, a 200 whose headers describe the file and name it. */
+  private async requestWholeFile(signal: AbortSignal): Promise<FlowingBody> {
     const connection = new AbortController();
     const onAbort = () => connection.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      this.logger.debug(`${this.tag} GET ${headers.range ?? 'whole file'}${ifRange ? ` If-Range ${ifRange}` : overlap ? ` (overlap ${overlap})` : ''}`);
-      const response = await this.options.http.request(this.rec.url, { headers, originHeaders: this.options.headers, signal: connection.signal });
+      this.logger.debug(`${this.tag} GET whole file`);
+      const response = await this.options.http.request(this.rec.url, { originHeaders: this.options.headers, signal: connection.signal });
       try {
-        await this.handleResponse(response, offset, overlap, connection, signal);
-      } finally {
+        rejectEncoded(response);
+        if (response.status === 206) throw new RestartNeeded('206 to a request without Range', 'ERR_RANGE_MISMATCH');
+        if (response.status !== 200) {
+          throw new TransferError('ERR_HTTP_STATUS', `server answered ${response.status} for ${redactUrl(this.rec.url)}`, {
+            status: response.status,
+            retryAfter: response.headers.get('retry-after') ?? undefined,
+          });
+        }
+        await this.adopt(response);
+      } catch (error) {
         response.discard();
+        throw error;
       }
+      return { segment: this.rec.segments[0], body: response.body, connection };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
-    await this.finalize(signal);
-  }
-
-  private async handleResponse(
-    response: HttpResponse,
-    offset: number,
-    overlap: number,
-    connection: AbortController,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { status, headers } = response;
-    const encoding = headers.get('content-encoding');
-    if (encoding && encoding.trim().toLowerCase() !== 'identity' && (status === 200 || status === 206)) {
-      throw new TransferError('ERR_CONTENT_ENCODING', `server sent ${encoding}-encoded data although identity was requested`);
-    }
-    const fresh = { etag: headers.get('etag') ?? undefined, lastModified: headers.get('last-modified') ?? undefined };
-
-    if (offset > 0 && status === 416) {
-      const total = parseUnsatisfiedRange(headers.get('content-range'));
-      if (total !== undefined && total === this.rec.length && offset >= total) return;
-      throw new RestartNeeded(`server answered 416 (length ${total ?? 'unknown'}) for bytes from ${offset}`, 'ERR_RANGE_MISMATCH');
-    }
-    if (status === 200) {
-      if (offset > 0) {
-        const changed = sameRepresentation(this.rec, fresh) === false;
-        const why = changed ? 'the file changed on the server' : 'the server ignored the range request';
-        await this.restartFromZero(`${why} (200 instead of 206)`, changed ? 'ERR_CONTENT_CHANGED' : 'ERR_RANGE_MISMATCH');
-      }
-      await this.adopt(response);
-      if (this.connectionsToUse() > 1) {
-        await this.runSegmented(signal, { segment: this.rec.segments[0], body: response.body, connection }, 0);
-        return;
-      }
-      await this.receive(response.body, 0, 0, connection, signal);
-      return;
-    }
-    if (status === 206 && offset > 0) {
-      const range = parseContentRange(headers.get('content-range'));
-      const requestStart = offset - overlap;
-      const known = this.rec.length;
-      if (!range || range.start !== requestStart || range.total === undefined || range.end !== range.total - 1 || (known !== undefined && range.total !== known)) {
-        throw new RestartNeeded(`unexpected Content-Range "${headers.get('content-range') ?? ''}" for bytes from ${requestStart}`, 'ERR_RANGE_MISMATCH');
-      }
-      const announced = parseContentLength(headers.get('content-length'));
-      if (announced !== undefined && announced !== range.end - range.start + 1) {
-        throw new RestartNeeded(`Content-Length ${announced} does not match Content-Range`, 'ERR_RANGE_MISMATCH');
-      }
-      if (sameRepresentation(this.rec, fresh) === false) throw new RestartNeeded('the file changed on the server (validators differ)', 'ERR_CONTENT_CHANGED');
-      if (known === undefined) await this.update({ length: range.total, segments: [{ start: 0, end: range.total, done: offset }] });
-      await this.receive(response.body, offset, overlap, connection, signal);
-      return;
-    }
-    if (status === 206) {
-      throw new RestartNeeded('206 to a request without Range', 'ERR_RANGE_MISMATCH');
-    }
-    throw new TransferError('ERR_HTTP_STATUS', `server answered ${status} for ${redactUrl(this.rec.url)}`, {
-      status,
-      retryAfter: headers.get('retry-after') ?? undefined,
-    });
   }
 
   /**
@@ -329,7 +268,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     this.logger.info(`${this.tag} ${connections} connection(s) over ${this.rec.segments.length} piece(s)`);
     const handle = await this.openPart(truncateTo);
     const host: SegmentHost = {
-      record: this.rec,
+      record: () => this.rec,
       http: this.options.http,
       logger: this.logger,
       tag: this.tag,
@@ -344,6 +283,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         this.tick();
       },
       beforeWrite: (pending) => this.saver.room(pending),
+      overlapBytes: this.options.overlapBytes ?? DEFAULT_OVERLAP,
+      onLength: (length) => this.keeper.patchSoon({ length }),
     };
     this.saver.attach(handle);
     try {
@@ -414,76 +355,6 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
 
   private targetExists(target: string): TransferError {
     return new TransferError('ERR_TARGET_EXISTS', `${target} already exists`);
-  }
-
-  /**
-   * Streams the body to the part file starting at `position`; the first `overlap` bytes are
-   * compared with what is already on disk instead of being written.
-   */
-  private async receive(body: Readable, position: number, overlap: number, connection: AbortController, signal: AbortSignal): Promise<void> {
-    const target = this.rec.target;
-    if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
-    const segment = this.rec.segments[0];
-    const handle = await this.openPart(position);
-    this.saver.attach(handle);
-    const stallMs = this.options.stallTimeoutMs ?? 30_000;
-    const stall = new StallWatch(stallMs, () => connection.abort(new AbortError('stall')));
-    let verify = overlap > 0 ? await readAt(handle, position - overlap, overlap) : undefined;
-    let verified = 0;
-    const writer = new PositionalWriter(handle, position, (bytes) => {
-      segment.done += bytes;
-      const end = segment.start + segment.done;
-      if (end > this.highWater) this.highWater = end;
-      this.tick();
-    }, undefined, (pending) => this.saver.room(pending), this.options.guard);
-    let failure: unknown;
-    try {
-      stall.arm();
-      for await (const data of body) {
-        stall.arm();
-        let chunk = data as Buffer;
-        if (verify) {
-          const take = Math.min(chunk.length, verify.length - verified);
-          if (!chunk.subarray(0, take).equals(verify.subarray(verified, verified + take))) {
-            throw new RestartNeeded('the file changed on the server (overlap check failed)', 'ERR_CONTENT_CHANGED');
-          }
-          verified += take;
-          chunk = chunk.subarray(take);
-          if (verified === verify.length) {
-            this.logger.debug(`${this.tag} overlap of ${verified} bytes matches`);
-            verify = undefined;
-          }
-          if (chunk.length === 0) continue;
-        }
-        await passGate(this.bandwidth, chunk.length, connection.signal, stall);
-        if (segment.end !== undefined && writer.acceptedEnd + chunk.length > segment.end) {
-          throw new TransferError('ERR_LENGTH_MISMATCH', `server sent more than the announced ${segment.end} bytes`);
-        }
-        await writer.write(chunk);
-      }
-    } catch (error) {
-      failure = stall.stalled && !signal.aborted ? new TransferError('ERR_STALLED', `no data for ${Math.round(stallMs / 1000)} s`, { cause: error }) : error;
-    }
-    // Bytes that arrived before a failure are good: finish writing them so the resume starts after them.
-    const writeError = await writer.flush().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    stall.stop();
-    await this.saver.detach();
-    await handle.close().catch(() => undefined);
-    this.tick(true);
-    if (failure !== undefined) throw failure;
-    if (writeError !== undefined) throw fromFileSystemError(writeError, `write ${partPathFor(target)}`);
-    const written = writer.writtenEnd;
-    if (verify) throw new TransferError('ERR_SHORT_BODY', 'connection ended during the overlap check');
-    if (segment.end !== undefined && written < segment.end) {
-      throw new TransferError('ERR_SHORT_BODY', `connection ended after ${written} of ${segment.end} bytes`);
-    }
-    if (segment.end === undefined) {
-      // Unknown length (chunked): a clean end of the body is the end of the file.
-      await this.update({ length: written, segments: [{ start: 0, end: written, done: written }] });
-    }
   }
 
   /** Progress event (throttled) and a save by volume; the saver's timer saves by time. */
