@@ -118,8 +118,8 @@ export async function fetchSegments(
   };
 
   try {
-    const running = [run(flowing)];
-    for (let i = flowing ? 1 : 0; i < connections; i++) running.push(run());
+    const running = flowing ? [run(flowing)] : [];
+    while (running.length < connections) running.push(run());
     await Promise.all(running);
   } finally {
     signal.removeEventListener('abort', onAbort);
@@ -140,13 +140,17 @@ async function fetchOne(
   const connection = flowing?.connection ?? new AbortController();
   const onAbort = () => connection.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
+  let handedOver = false;
   try {
-    const opened = flowing ?? (await requestRange(host, handle, segment, openEnded, connection.signal));
+    const opened = flowing ?? (await requestRange(host, handle, segment, openEnded, connection));
     await receiveSegment(host, handle, segment, opened.body, 'verify' in opened ? opened.verify : undefined, connection, signal);
+  } catch (error) {
+    handedOver = error instanceof RestartNeeded && error.wholeFile !== undefined;
+    throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Stops the body once the segment is full (it may have been shortened by a split).
-    connection.abort(new AbortError('segment-done'));
+    if (!handedOver) connection.abort(new AbortError('segment-done'));
   }
 }
 
@@ -160,7 +164,7 @@ async function requestRange(
   handle: fs.FileHandle,
   segment: Segment,
   openEnded: boolean,
-  signal: AbortSignal,
+  connection: AbortController,
 ): Promise<{ body: Readable; verify?: Buffer }> {
   // Connections that start together split each other's segments in the same tick: take the
   // range only once they all have, or every early request would fetch bytes another one takes.
@@ -177,7 +181,7 @@ async function requestRange(
   const headers: Record<string, string> = { range: formatRange(asked.start, asked.end) };
   if (ifRange) headers['if-range'] = ifRange;
   host.logger.debug(`${host.tag} GET ${headers.range}${ifRange ? ` If-Range ${ifRange}` : ` (overlap ${overlap})`}`);
-  const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal });
+  const response = await host.http.request(record.url, { headers, originHeaders: host.originHeaders, signal: connection.signal });
   try {
     rejectEncoded(response);
     const { status } = response;
@@ -205,9 +209,14 @@ async function requestRange(
     }
     if (status === 200) {
       const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
-      if (sameRepresentation(record, fresh) === false) throw new RestartNeeded('the file changed on the server (200 instead of 206)', 'ERR_CONTENT_CHANGED');
-      if (!openEnded) throw new SegmentationRefused('the server answered a segment request with the whole file');
-      throw new RestartNeeded('the server ignored the range request (200 instead of 206)', 'ERR_RANGE_MISMATCH');
+      const changed = sameRepresentation(record, fresh) === false;
+      if (!openEnded) {
+        if (changed) throw new RestartNeeded('the file changed on the server (200 to a segment request)', 'ERR_CONTENT_CHANGED');
+        throw new SegmentationRefused('the server answered a segment request with the whole file');
+      }
+      // One connection: this body is the restart's first response, not a byte of it is wasted.
+      const why = changed ? 'the file changed on the server' : 'the server ignored the range request';
+      throw new RestartNeeded(`${why} (200 instead of 206)`, changed ? 'ERR_CONTENT_CHANGED' : 'ERR_RANGE_MISMATCH', { response, connection });
     }
     if (status === 416) {
       const total = parseUnsatisfiedRange(response.headers.get('content-range'));
@@ -218,7 +227,7 @@ async function requestRange(
       retryAfter: response.headers.get('retry-after') ?? undefined,
     });
   } catch (error) {
-    response.discard();
+    if (!(error instanceof RestartNeeded && error.wholeFile)) response.discard();
     throw error;
   }
 }

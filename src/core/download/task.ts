@@ -31,7 +31,7 @@ import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadR
 import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
 import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
-import { RestartNeeded, SegmentationRefused } from './restart';
+import { RestartNeeded, SegmentationRefused, type WholeFileResponse } from './restart';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { fetchSegments, rejectEncoded, type FlowingBody, type SegmentHost } from './segmented';
@@ -90,6 +90,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   /** Connections the last segmented attempt used (to know whether to back off a host). */
   private lastConnections = 1;
   private readonly connectionLimits: HostConnectionLimits;
+  /** A 200 that answered a range request: the next attempt starts with it. */
+  private handedOver?: WholeFileResponse;
 
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
     super(record, options);
@@ -130,6 +132,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       return await this.runAttempts(signal);
     } finally {
       this.saver.stop();
+      this.handedOver?.response.discard();
+      this.handedOver = undefined;
     }
   }
 
@@ -157,6 +161,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
             return this.fail(new TransferError('ERR_CONTENT_CHANGED', `the file kept changing on the server (${error.reason})`));
           }
           await this.restartFromZero(error.reason, error.code ?? 'ERR_CONTENT_CHANGED');
+          this.handedOver = error.wholeFile;
           continue;
         }
         if (error instanceof AbortError) {
@@ -212,11 +217,30 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       return;
     }
     const fresh = !this.rec.target || (this.rec.segments.length === 1 && offset === 0);
-    const flowing = fresh ? await this.requestWholeFile(signal) : undefined;
+    const flowing = fresh ? await this.wholeFile(signal) : undefined;
     const only = this.rec.segments.length === 1 ? this.rec.segments[0] : undefined;
     // The part file never holds more than the record vouches for, except between segments.
     await this.runSegmented(signal, flowing, only ? only.start + only.done : Number.MAX_SAFE_INTEGER);
     await this.finalize(signal);
+  }
+
+  /** The whole file's body: a 200 handed over by the byte loop, or a new request. */
+  private async wholeFile(signal: AbortSignal): Promise<FlowingBody> {
+    const handed = this.handedOver;
+    this.handedOver = undefined;
+    if (!handed) return this.requestWholeFile(signal);
+    if (signal.aborted) {
+      handed.response.discard();
+      throw new AbortError(abortReasonOf(signal));
+    }
+    try {
+      await this.adopt(handed.response);
+    } catch (error) {
+      handed.response.discard();
+      throw error;
+    }
+    // The loop links the connection to `signal` again from here on.
+    return { segment: this.rec.segments[0], body: handed.response.body, connection: handed.connection };
   }
 
   /** The first request: no Range, a 200 whose headers describe the file and name it. */
