@@ -5,7 +5,7 @@
  * Listens on 127.0.0.1 with a free port; close() destroys every socket it accepted.
  */
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 export interface RawRequest {
   method: string;
@@ -52,11 +52,7 @@ export async function startHostileServer(handler: RawHandler): Promise<HostileSe
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = await listenOnLoopback(server);
   return {
     origin,
     url: (path) => `${origin}${path}`,

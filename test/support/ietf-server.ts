@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 export interface UploadLogEntry {
   method: string;
@@ -105,11 +105,6 @@ function sfBoolean(value: string | undefined): boolean | undefined {
   if (value === '?1') return true;
   if (value === '?0') return false;
   return undefined;
-}
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function closeServer(server: http.Server): Promise<void> {
@@ -298,7 +293,7 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
     }
     return reply(405);
   });
-  const origin = await listen(server);
+  const origin = await listenOnLoopback(server);
   return {
     origin,
     endpoint: `${origin}/files`,
@@ -350,7 +345,7 @@ export async function startPlainPutServer(): Promise<PlainPutServer> {
       reply(existed ? 204 : 201);
     });
   });
-  const origin = await listen(server);
+  const origin = await listenOnLoopback(server);
   return { origin, url: (name) => `${origin}/${name}`, files, log, close: () => closeServer(server) };
 }
 
@@ -363,6 +358,6 @@ export async function startStatusServer(status: number): Promise<{ origin: strin
     res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`status ${status}`);
   });
-  const origin = await listen(server);
+  const origin = await listenOnLoopback(server);
   return { origin, requests: () => count, close: () => closeServer(server) };
 }
