@@ -24,6 +24,7 @@
  *   E2E_SKIP_BUILD=1      use the existing VSIX, dist/ and out/e2e/suite
  *   E2E_TIMEOUT_MS        give up after this long (default 540000)
  *   E2E_GREP              only suite tests whose title matches (passed to the suite)
+ *   E2E_UI_GREP           only UI tests whose name matches
  *   plus the harness variables (test/e2e/harness/codeServer.ts): E2E_TOOLS_DIR, E2E_HEADED, ...
  */
 import { spawnSync } from 'node:child_process';
@@ -43,6 +44,7 @@ import { startE2eServers, startE2eTusServer, type E2eServers, type E2eTusServer 
 import type { SuiteResult } from './suite/index';
 import { machineUiTests } from './ui/machines.ui';
 import { uiTests } from './ui/transfers.ui';
+import { linkUiTests } from './ui/links.ui';
 import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 
 const OUTPUT = path.join(REPO_ROOT, '.test-output', 'e2e');
@@ -195,8 +197,10 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
     say(`workbench ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const ctx = { page, servers, workspace, shotsDir: OUTPUT, userDataDir: cs.userDataDir, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
-    for (const test of [...uiTests(), ...uploadUiTests(tus), ...machineUiTests()]) {
+    const only = process.env.E2E_UI_GREP ? new RegExp(process.env.E2E_UI_GREP) : undefined;
+    for (const test of [...uiTests(), ...linkUiTests(), ...uploadUiTests(tus), ...machineUiTests()]) {
       const id = test.name.split(' ')[0];
+      if (only && !only.test(test.name)) continue;
       const t = Date.now();
       if (test.needs && failed.has(test.needs)) {
         failed.add(id);

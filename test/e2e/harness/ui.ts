@@ -151,6 +151,28 @@ export async function clickRowAction(row: Locator, actionLabel: string, timeoutM
   await action.click({ timeout: timeoutMs });
 }
 
+/**
+ * Right-clicks a row and clicks an entry of the context menu that opens. The workbench's menu items
+ * ignore mouse-ups during their first 100 ms (so that the right-click's own mouse-up does not pick an
+ * entry): move onto the entry, as a person does, and click a moment later; click again while the menu
+ * is still open.
+ */
+export async function contextMenu(page: Page, row: Locator, entry: string, timeoutMs = 20000): Promise<void> {
+  await row.click({ button: 'right', timeout: timeoutMs });
+  // The context menu lives in an open shadow root, which Playwright's CSS engine pierces.
+  const menu = page.locator('.context-view .monaco-menu').first();
+  const item = menu.locator('.action-item [role="menuitem"]', { hasText: entry }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  await item.hover({ timeout: timeoutMs });
+  for (let attempt = 1; ; attempt++) {
+    await page.waitForTimeout(250);
+    await item.click({ timeout: timeoutMs });
+    const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
+    if (closed) return;
+    if (attempt === 3) throw new Error(`the context menu stayed open after ${attempt} clicks on "${entry}"`);
+  }
+}
+
 /** Opens the notification center ("Notifications: Show Notifications") and returns its messages; it stays open. */
 export async function openNotificationCenter(page: Page, timeoutMs = 20000): Promise<string[]> {
   await runCommand(page, 'Notifications: Show Notifications', { timeoutMs });

@@ -53,6 +53,9 @@ export interface LoggedRequest {
   ifRange?: string;
   /** The Authorization header the server received (test credentials only). */
   authorization?: string;
+  /** Cookie and a custom header the server received (test values only). */
+  cookie?: string;
+  token?: string;
   bodyBytesSent: number;
   /** Position in the server's log (0 = first request since start): compare to tell before from after. */
   seq: number;
@@ -89,6 +92,8 @@ export async function startE2eServers(): Promise<E2eServers> {
         range: header(r.headers.range),
         ifRange: header(r.headers['if-range']),
         authorization: header(r.headers.authorization),
+        cookie: header(r.headers.cookie),
+        token: header(r.headers['x-token']),
         bodyBytesSent: r.bodyBytesSent,
         seq,
       }));

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { generateFile } from '../../support/nginx';
-import { fillInput, reloadWindow, runCommand, screenshot, statusBarText, waitFor } from '../harness/ui';
+import { contextMenu, fillInput, reloadWindow, runCommand, screenshot, statusBarText, waitFor } from '../harness/ui';
 import type { E2eTusServer, TusLoggedRequest } from '../support/servers';
 import type { UiContext, UiTest } from './transfers.ui';
 import { GLOBAL_STATE_FLUSH_MS, STATUS_ITEM, assert, isRunningRow, percentOf, waitForRow } from './transfers-view';
@@ -69,28 +69,6 @@ async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Pro
     return false;
   }, `${name} in the Explorer`, timeoutMs, 250);
   return row;
-}
-
-/**
- * Right-clicks a row and clicks an entry of the context menu that opens. The workbench's menu items
- * ignore mouse-ups during their first 100 ms (so that the right-click's own mouse-up does not pick an
- * entry): move onto the entry, as a person does, and click a moment later; click again while the menu
- * is still open.
- */
-async function contextMenu(page: Page, row: Locator, entry: string, timeoutMs = 20000): Promise<void> {
-  await row.click({ button: 'right', timeout: timeoutMs });
-  // The context menu lives in an open shadow root, which Playwright's CSS engine pierces.
-  const menu = page.locator('.context-view .monaco-menu').first();
-  const item = menu.locator('.action-item [role="menuitem"]', { hasText: entry }).first();
-  await item.waitFor({ state: 'visible', timeout: timeoutMs });
-  await item.hover({ timeout: timeoutMs });
-  for (let attempt = 1; ; attempt++) {
-    await page.waitForTimeout(250);
-    await item.click({ timeout: timeoutMs });
-    const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
-    if (closed) return;
-    if (attempt === 3) throw new Error(`the context menu stayed open after ${attempt} clicks on "${entry}"`);
-  }
 }
 
 /** Clicks the row of the open quick pick whose label contains `label` (once its placeholder / title matches). */
