@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DownloadRecord, TransferSnapshot, TransferState } from '../../../src/core';
 import type { ResumableTransfersApi } from '../../../src/vscode/api';
+import { startIetfServer } from '../../support/ietf-server';
 import { startRecordingProxy } from '../../support/proxy-server';
 import { ServersClient, startE2eServers, type E2eServers, type FileSpec, type LoggedRequest, type ServedFile } from '../support/servers';
 
@@ -272,6 +273,56 @@ describe('Resumable Transfers in a real editor', function () {
       await http().update('proxy', before, vscode.ConfigurationTarget.Global);
       await proxy.close();
     }
+  });
+
+  it("uploads through VS Code's http.proxy: every request, the IETF creation POST included, passes the proxy", async () => {
+    const proxy = await startRecordingProxy();
+    const server = await startIetfServer();
+    const http = () => vscode.workspace.getConfiguration('http');
+    const before = http().inspect<string>('proxy')?.globalValue;
+    const source = path.join(workspace, `up-${RUN}.bin`);
+    const content = Buffer.alloc(3 * MiB + 7);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 31 + 7) & 0xff;
+    fs.writeFileSync(source, content);
+    try {
+      await http().update('proxy', proxy.origin, vscode.ConfigurationTarget.Global);
+      await waitUntil('http.proxy to apply', () => http().get<string>('proxy') === proxy.origin);
+      const [id] = await api.upload(source, server.endpoint);
+      await settle(id, ['completed']);
+      const uploaded = [...server.uploads.keys()];
+      assert.equal(uploaded.length, 1, 'one upload resource');
+      assert.equal(server.sha256(uploaded[0]), createHash('sha256').update(content).digest('hex'), 'the server holds the file');
+      const methods = server.log.map((e) => e.method);
+      assert.ok(methods.includes('POST'), `the upload was created with a POST (${methods.join(', ')})`);
+      const proxied = proxy.requests.filter((r) => r.target.startsWith(server.origin));
+      assert.deepEqual(proxied.map((r) => r.method), methods, 'every request the server saw came through the proxy');
+      assert.ok(proxied.every((r) => /^resumable-transfers-vscode\//.test(String(r.headers['user-agent']))), 'with the extension\'s user agent');
+    } finally {
+      await http().update('proxy', before, vscode.ConfigurationTarget.Global);
+      await server.close();
+      await proxy.close();
+      fs.rmSync(source, { force: true });
+    }
+  });
+
+  it('a socks5:// http.proxy breaks nothing: downloads that need it fail with ERR_PROXY_CONFIG, the extension keeps working', async () => {
+    const http = () => vscode.workspace.getConfiguration('http');
+    const before = http().inspect<string>('proxy')?.globalValue;
+    const served = await file('socks.bin', { size: 64 * 1024, seed: 12 });
+    try {
+      await http().update('proxy', 'socks5://user:secret@127.0.0.1:1080', vscode.ConfigurationTarget.Global);
+      await waitUntil('http.proxy to apply', () => http().get<string>('proxy')?.startsWith('socks5://'));
+      const id = await download(served.url);
+      const failed = await settle(id, ['failed']);
+      assert.equal(failed.record.lastError?.code, 'ERR_PROXY_CONFIG');
+      assert.doesNotMatch(JSON.stringify(failed.record), /secret/, 'the proxy credentials are in no record');
+    } finally {
+      await http().update('proxy', before, vscode.ConfigurationTarget.Global);
+    }
+    await waitUntil('http.proxy to be restored', () => http().get<string>('proxy') === (before ?? ''));
+    const again = await download(served.url);
+    await settle(again, ['completed']);
+    assert.equal(fileSha256(targetOf(again)), served.sha256, 'with the setting fixed, the same download works');
   });
 
   it('keeps user:password from a URL out of globalState and sends it as Basic auth', async () => {
