@@ -3,7 +3,10 @@ import { NodeFetchHttpClient, headersForOrigin, type OriginHeaders } from '../..
 import { assertBuilt, runCli } from '../support/cli';
 import { createHarness, readFile, runToEnd, type Harness } from '../support/engine';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { startIetfServer } from '../support/ietf-server';
 import { TEST_TLS_CERT, startTlsFront, type TlsFront } from '../support/proxy-server';
+import { startThrottleProxy } from '../support/throttle-proxy';
+import { createUploadHarness, run } from '../support/upload-harness';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -88,6 +91,31 @@ describe('credentials belong to their origin (integration)', () => {
         http.dispose();
       }
     });
+  });
+
+  it('upload endpoint headers stay with the endpoint: the upload URL the server hands out on another origin gets none', async () => {
+    let own = '';
+    const ietf = await startIetfServer({ dropAfterBytes: 1024 * 1024, uploadOrigin: () => own });
+    own = ietf.origin;
+    // The endpoint is reached on another port (origin A); the server's upload URLs name its own (B).
+    const front = await startThrottleProxy(Number(new URL(ietf.origin).port), Infinity);
+    const up = await createUploadHarness();
+    try {
+      const endpoint = ietf.endpoint.replace(ietf.origin, front.origin);
+      const { file, sha256: expected } = await up.file('e.bin', 3 * 1024 * 1024);
+      const done = await run(await up.task(file, endpoint, { headers: headersForOrigin(front.origin, { 'X-Api-Key': 'for-the-endpoint' }) }));
+      assert.equal(done.state, 'completed');
+      assert.equal(ietf.sha256([...ietf.uploads.keys()][0]), expected);
+      const viaEndpoint = ietf.log.filter((e) => e.method === 'OPTIONS' || e.method === 'POST');
+      const viaUploadUrl = ietf.log.filter((e) => e.method === 'HEAD' || e.method === 'PATCH');
+      assert.ok(viaEndpoint.length >= 2 && viaUploadUrl.length >= 2, ietf.log.map((e) => e.method).join(', '));
+      for (const entry of viaEndpoint) assert.equal(entry.headers?.['x-api-key'], 'for-the-endpoint', entry.method);
+      for (const entry of viaUploadUrl) assert.equal(entry.headers?.['x-api-key'], undefined, entry.method);
+    } finally {
+      await up.cleanup();
+      await front.close();
+      await ietf.close();
+    }
   });
 
   it('CLI: --header values never reach the origin a redirect leads to', async function () {

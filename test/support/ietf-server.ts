@@ -29,6 +29,8 @@ export interface UploadLogEntry {
   received: number;
   status: number;
   sent104: boolean;
+  /** Request headers as received (tests check which credentials reached which origin). */
+  headers?: http.IncomingHttpHeaders;
 }
 
 export interface IetfServerOptions {
@@ -56,6 +58,8 @@ export interface IetfServerOptions {
   delayAfter104Ms?: number;
   /** Stop reading one request body after this many bytes (once), keeping the connection open. */
   stallAfterBytes?: number;
+  /** Hand out upload URLs on this origin (e.g. the server's own when the endpoint is reached through a front). */
+  uploadOrigin?: () => string;
 }
 
 export interface StoredUpload {
@@ -171,6 +175,7 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
     const entry: UploadLogEntry = {
       method: req.method ?? '',
       path: url.pathname,
+      headers: req.headers,
       uploadOffset: req.headers['upload-offset'] === undefined ? undefined : Number(req.headers['upload-offset']),
       uploadComplete: req.headers['upload-complete'] as string | undefined,
       contentType: req.headers['content-type'],
@@ -229,7 +234,7 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
       }
       const upload: StoredUpload = { id: randomUUID(), chunks: [], size: 0, length, complete: false, version: entry.interopVersion };
       uploads.set(upload.id, upload);
-      const location = `/uploads/${upload.id}`;
+      const location = `${options.uploadOrigin?.() ?? ''}/uploads/${upload.id}`;
       if (options.send104 !== false) {
         const version = options.interimVersion !== undefined ? String(options.interimVersion) : entry.interopVersion;
         // A 104 of another version points elsewhere: a client that followed it would be caught.
