@@ -129,7 +129,7 @@ export function uiTests(): UiTest[] {
         }, 'the view title to offer Resume All instead of Pause All', 10000);
         ctx.log(`view title actions: ${JSON.stringify(actions)}`);
         const partSize = sizeOf(path.join(workspace, 'first.bin.part'));
-        assert(partSize > 0 && partSize < first.size, `first.bin.part holds part of the file (${partSize} bytes)`);
+        assert(partSize > 0 && partSize <= first.size && (percentOf(paused) ?? 100) < 100, `first.bin.part holds part of the file (${partSize} bytes)`);
 
         await page.waitForTimeout(GLOBAL_STATE_FLUSH_MS);
         const seq = nextSeq(servers);
@@ -149,10 +149,18 @@ export function uiTests(): UiTest[] {
         checkFile(ctx, first, 'first.bin');
         const resumed = servers.requests(first.path).filter((r) => r.seq >= seq);
         ctx.log(`requests after the reload: ${JSON.stringify(resumed.map((r) => [r.range, r.ifRange, r.status]))}`);
-        assert(resumed.length === 1, `one request after the reload, saw ${resumed.length}`);
-        assert(resumed[0].range === `bytes=${partSize}-`, `Range bytes=${partSize}- (saw ${resumed[0].range})`);
-        assert(resumed[0].ifRange === first.etag, `If-Range ${first.etag} (saw ${resumed[0].ifRange})`);
-        assert(resumed[0].status === 206, `206 (saw ${resumed[0].status})`);
+        // One request per unfinished segment (the default uses several connections), each a 206
+        // to a Range with If-Range, and together no more than what was missing (plus what a
+        // split connection may have had in flight), never the whole file again.
+        assert(resumed.length >= 1, 'at least one request after the reload');
+        for (const r of resumed) {
+          assert(r.range !== undefined && !/^bytes=0-/.test(r.range), `a Range that does not start over (saw ${r.range})`);
+          assert(r.ifRange === first.etag, `If-Range ${first.etag} (saw ${r.ifRange})`);
+          assert(r.status === 206, `206 (saw ${r.status})`);
+        }
+        const sent = resumed.reduce((sum, r) => sum + r.bodyBytesSent, 0);
+        const missing = first.size * (1 - (percentOf(paused) ?? 0) / 100);
+        assert(sent <= missing + first.size * 0.1, `${sent} bytes sent after the reload, about ${Math.round(missing)} were missing`);
         await shot(ctx, '3-completed-after-resume');
       },
     },
