@@ -32,6 +32,7 @@ import {
   type UploadRecord,
 } from '../core';
 import { USAGE, UsageError, parseCli, type GetCommand, type PutCommand } from './args';
+import { CommandClaim } from './claim';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -78,7 +79,7 @@ function progressLine(progress: DownloadProgress): string {
  */
 async function runToExit<T extends TransferRecord>(
   task: { run(signal: AbortSignal): Promise<T>; onProgress: Event<TransferProgress> },
-  store: TransferStore,
+  claim: CommandClaim,
   id: string,
   result: (done: T) => string,
   quiet: boolean,
@@ -87,17 +88,23 @@ async function runToExit<T extends TransferRecord>(
     task.onProgress((progress) => process.stderr.write(`\r\x1b[K${progressLine(progress)}`));
   }
   const controller = new AbortController();
+  const watching = claim.watch(controller);
   const stop = () => controller.abort(new AbortError('shutdown'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
     const done = await task.run(controller.signal);
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    await store.delete(id);
+    await claim.store.delete(id);
     process.stdout.write(`${result(done)}\n`);
     return 0;
   } catch (error) {
     if (process.stderr.isTTY) process.stderr.write('\n');
+    const lost = claim.claim.lost;
+    if (lost) {
+      process.stderr.write(`error ${lost.code}: ${lost.message}\n`);
+      return EXIT_FAILED;
+    }
     if (error instanceof AbortError) {
       process.stderr.write('error ERR_ABORTED: interrupted; run the same command again to resume\n');
       return EXIT_INTERRUPTED;
@@ -106,8 +113,21 @@ async function runToExit<T extends TransferRecord>(
     process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
     return EXIT_FAILED;
   } finally {
+    watching.dispose();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+  }
+}
+
+/** Runs `work` while holding the claim on record `id` (ERR_RUNNING_ELSEWHERE when another run holds it). */
+async function whileClaimed(storePath: string, id: string, work: (claim: CommandClaim, records: TransferStore) => Promise<number>): Promise<number> {
+  const records = new JsonFileTransferStore(storePath);
+  const claim = new CommandClaim(storePath, records);
+  try {
+    await claim.acquire(id);
+    return await work(claim, records);
+  } finally {
+    await claim.release();
   }
 }
 
@@ -151,20 +171,21 @@ function httpStack(responseTimeoutMs: number): HttpStack {
 async function get(command: GetCommand): Promise<number> {
   parseHttpUrl(command.url);
   const { targetDir, target, storePath, id } = await resolveOutput(command);
-  const store = new JsonFileTransferStore(storePath);
-  const existing = (await store.get(id)) as DownloadRecord | undefined;
-  const record =
-    existing && existing.kind === 'download' && existing.state !== 'completed'
-      ? { ...existing, sha256: command.sha256 ?? existing.sha256 }
-      : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
+  return whileClaimed(storePath, id, async (claim, records) => {
+    const existing = (await records.get(id)) as DownloadRecord | undefined;
+    const record =
+      existing && existing.kind === 'download' && existing.state !== 'completed'
+        ? { ...existing, sha256: command.sha256 ?? existing.sha256 }
+        : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
 
-  const network = httpStack(60_000);
-  const task: DownloadTask = new DownloadTask(record, { http: network.http, store, ...taskOptions(command, id, () => transferName(task.record)) });
-  try {
-    return await runToExit(task, store, id, (done) => done.target ?? '', command.quiet);
-  } finally {
-    network.dispose();
-  }
+    const network = httpStack(60_000);
+    const task: DownloadTask = new DownloadTask(record, { http: network.http, store: claim.store, guard: claim.guard, ...taskOptions(command, id, () => transferName(task.record)) });
+    try {
+      return await runToExit(task, claim, id, (done) => done.target ?? '', command.quiet);
+    } finally {
+      network.dispose();
+    }
+  });
 }
 
 /** Where `put` keeps its resumable record: beside the source file, keyed by file and URL. */
@@ -177,22 +198,23 @@ export function uploadRecordLocation(file: string, url: string): { source: strin
 async function put(command: PutCommand): Promise<number> {
   parseHttpUrl(command.url);
   const { source, storePath, id } = uploadRecordLocation(command.file, command.url);
-  const store = new JsonFileTransferStore(storePath);
-  const existing = (await store.get(id)) as UploadRecord | undefined;
-  const forced = command.protocol === 'auto' ? undefined : command.protocol;
-  const reusable = existing && existing.kind === 'upload' && existing.state !== 'completed' && (!forced || existing.protocol === forced);
-  const record: UploadRecord = reusable
-    ? { ...existing, chunkSize: command.chunkSize ?? existing.chunkSize }
-    : await createUploadRecord({ id, url: command.url, file: source, protocol: command.protocol, chunkSize: command.chunkSize, now: Date.now() });
+  return whileClaimed(storePath, id, async (claim, records) => {
+    const existing = (await records.get(id)) as UploadRecord | undefined;
+    const forced = command.protocol === 'auto' ? undefined : command.protocol;
+    const reusable = existing && existing.kind === 'upload' && existing.state !== 'completed' && (!forced || existing.protocol === forced);
+    const record: UploadRecord = reusable
+      ? { ...existing, chunkSize: command.chunkSize ?? existing.chunkSize }
+      : await createUploadRecord({ id, url: command.url, file: source, protocol: command.protocol, chunkSize: command.chunkSize, now: Date.now() });
 
-  // No response timeout of the client's own: the upload watchdog times the wait after the body.
-  const network = httpStack(120_000);
-  const task = new UploadTask(record, { http: network.http, store, ...taskOptions(command, id, () => transferName(record)) });
-  try {
-    return await runToExit(task, store, id, (done) => done.uploadUrl ?? done.url, command.quiet);
-  } finally {
-    network.dispose();
-  }
+    // No response timeout of the client's own: the upload watchdog times the wait after the body.
+    const network = httpStack(120_000);
+    const task = new UploadTask(record, { http: network.http, store: claim.store, ...taskOptions(command, id, () => transferName(record)) });
+    try {
+      return await runToExit(task, claim, id, (done) => done.uploadUrl ?? done.url, command.quiet);
+    } finally {
+      network.dispose();
+    }
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -149,4 +149,49 @@ describe('CLI get', function () {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /ERR_RETRIES_EXHAUSTED: gave up after repeated failures: network error .*ECONNREFUSED/);
   });
+
+  describe('one writer per file, across processes', () => {
+    it('two runs of the same command at once: one downloads, the other stops with ERR_RUNNING_ELSEWHERE', async () => {
+      server.route('/twice.bin', { body, etag: '"t1"', rateBytesPerSec: 4 * 1024 * 1024 });
+      const target = path.join(dir, 'twice.bin');
+      const runs = await Promise.all([runCli(['get', server.url('/twice.bin'), '-o', target]), runCli(['get', server.url('/twice.bin'), '-o', target])]);
+      const codes = runs.map((r) => r.code).sort();
+      assert.deepEqual(codes, [0, 1], runs.map((r) => r.stderr).join('\n'));
+      assert.match(runs.find((r) => r.code === 1)!.stderr, /^error ERR_RUNNING_ELSEWHERE: .*being written by command line \(pid \d+/m);
+      assert.equal(sha256(await readFile(target)), sha256(body));
+      assert.ok(server.totalBodyBytesSent() <= SIZE, `${server.totalBodyBytesSent()} bytes served for ${SIZE}`);
+      assert.deepEqual(await readdir(dir), ['twice.bin'], 'no part, record or claim file left behind');
+    });
+
+    it('two commands with different URLs writing one file: the second stops before it touches the part file', async () => {
+      server.route('/mirror-a.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * 1024 * 1024 });
+      server.route('/mirror-b.bin', { body, etag: '"m1"' });
+      const target = path.join(dir, 'same.bin');
+      const first = startCli(['get', server.url('/mirror-a.bin'), '-o', target]);
+      await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 512 * 1024);
+      const second = await runCli(['get', server.url('/mirror-b.bin'), '-o', target]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, /^error ERR_RUNNING_ELSEWHERE: same\.bin\.part is being written/m);
+      assert.equal(server.requests.filter((r) => r.path === '/mirror-b.bin').length, 0, 'the second never fetched');
+      const done = await first.result;
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal(sha256(await readFile(target)), sha256(body));
+    });
+
+    it('a run killed with SIGKILL leaves a claim that the next run takes over at once (its process is gone)', async () => {
+      server.route('/killed.bin', { body, etag: '"k9"', rateBytesPerSec: 2 * 1024 * 1024 });
+      const target = path.join(dir, 'killed.bin');
+      const first = startCli(['get', server.url('/killed.bin'), '-o', target]);
+      await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 512 * 1024);
+      first.child.kill('SIGKILL');
+      await first.result;
+      assert.ok((await readdir(dir)).some((name) => name.endsWith('.part.claim.1')), 'the dead run\'s claim is still there');
+      const started = Date.now();
+      const second = await runCli(['get', server.url('/killed.bin'), '-o', target]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.ok(Date.now() - started < 10_000, 'no waiting for a heartbeat to go stale');
+      assert.equal(sha256(await readFile(target)), sha256(body));
+      assert.deepEqual(await readdir(dir), ['killed.bin']);
+    });
+  });
 });

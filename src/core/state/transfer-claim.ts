@@ -7,11 +7,11 @@ import type { TransferRecord } from './record';
 
 export interface TransferClaimOptions extends ClaimOptions {
   /**
-   * Folder of claims keyed by transfer id, shared by everyone who shares the records (the
-   * editor's global storage; the CLI's record folder). Without it only a download's `.part` is
-   * claimed, and only once the download has a file name.
+   * Where the claim on a transfer's record lives, shared by everyone who shares the records (the
+   * editor: a folder in global storage keyed by id; the CLI: its record file). Without it only a
+   * download's `.part` is claimed, and only once the download has a file name.
    */
-  recordClaimDir?: string;
+  recordResource?: (id: string) => string;
   /** How long a write may rely on the last look at the claim files (default 250 ms). */
   checkEveryMs?: number;
 }
@@ -20,16 +20,16 @@ export interface TransferClaimOptions extends ClaimOptions {
  * What a transfer writes, and so must claim: its record (when records are shared) and, for a
  * download with a name, its `.part` file, which another record (the CLI, another editor) may name too.
  */
-export function claimedResources(record: TransferRecord, recordClaimDir: string | undefined): string[] {
+export function claimedResources(record: TransferRecord, recordResource: ((id: string) => string) | undefined): string[] {
   const resources: string[] = [];
-  if (recordClaimDir) resources.push(path.join(recordClaimDir, record.id));
+  if (recordResource) resources.push(recordResource(record.id));
   if (record.kind === 'download' && record.target) resources.push(partPathFor(record.target));
   return resources;
 }
 
 /** Whoever else holds a claim on what `record` writes (undefined: nobody, or only we do). */
 export async function claimedElsewhere(record: TransferRecord, options: TransferClaimOptions): Promise<ClaimHolder | undefined> {
-  for (const resource of claimedResources(record, options.recordClaimDir)) {
+  for (const resource of claimedResources(record, options.recordResource)) {
     const holder = await claimHolder(resource, options);
     if (holder && holder.owner !== options.owner) return holder;
   }
@@ -65,8 +65,17 @@ export class TransferClaim {
    * re-checks what is held. Called before every save of the record.
    */
   async confirm(record: TransferRecord): Promise<void> {
+    await this.hold(claimedResources(record, this.options.recordResource));
+  }
+
+  /** Claims a transfer's record before it is even read (the CLI: two runs of one command). */
+  async confirmRecord(id: string): Promise<void> {
+    await this.hold(this.options.recordResource ? [this.options.recordResource(id)] : []);
+  }
+
+  private async hold(resources: string[]): Promise<void> {
     if (this.lostError) throw this.lostError;
-    for (const resource of claimedResources(record, this.options.recordClaimDir)) {
+    for (const resource of resources) {
       if (this.held.has(resource)) continue;
       const attempt = await acquireClaim(resource, this.options);
       if (attempt.holder) throw this.lose(runningElsewhereError(attempt.holder, path.basename(resource)));

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { systemClock, type Clock } from '../clock';
 import { AbortError, TransferError } from '../errors';
 import { Emitter, type Disposable, type Event } from '../events';
@@ -344,7 +345,13 @@ export class TransferManager implements Disposable {
   }
 
   private claimOptions(): TransferClaimOptions {
-    return { owner: this.ownerId, recordClaimDir: this.options.claimDir, staleMs: this.options.claimStaleMs, now: () => this.clock.now() };
+    const dir = this.options.claimDir;
+    return {
+      owner: this.ownerId,
+      recordResource: dir ? (id) => path.join(dir, id) : undefined,
+      staleMs: this.options.claimStaleMs,
+      now: () => this.clock.now(),
+    };
   }
 
   /** Another window or process runs it: its lease in the record is live, or it holds the claim. */
