@@ -8,7 +8,8 @@ import type { NetworkProblem } from '../core';
  */
 export function reportNetworkProblems(problems: readonly NetworkProblem[], log: vscode.LogOutputChannel): void {
   if (problems.length === 0) return;
-  for (const problem of problems) log.error(`${problem.setting}: ${problem.error.message} (${problem.error.code})`);
+  // The message already names the setting.
+  for (const problem of problems) log.error(`${problem.error.message} (${problem.error.code})`);
   const first = problems[0];
   const isEnvironment = /^[A-Z_]+$|^[a-z]+_proxy$/.test(first.setting);
   const message =

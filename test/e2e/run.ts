@@ -142,7 +142,14 @@ async function runSuite(cs: CodeServer, servers: E2eServers): Promise<void> {
   try {
     // A profile of its own: the suite's globalState must not show up in the UI tests' window.
     browser = await launchBrowser(path.join(RUN_DIR, 'profile-suite'));
-    const env: Record<string, string> = { E2E_CONTROL_URL: servers.controlUrl, E2E_RESULTS_FILE: resultsFile };
+    const env: Record<string, string> = {
+      E2E_CONTROL_URL: servers.controlUrl,
+      E2E_RESULTS_FILE: resultsFile,
+      // A proxy the extension cannot use, there from the start: activation must survive it, and
+      // only https transfers to hosts outside NO_PROXY may fail (the suite checks both).
+      HTTPS_PROXY: 'socks5://127.0.0.1:9',
+      NO_PROXY: '127.0.0.1',
+    };
     if (process.env.E2E_GREP) env.E2E_GREP = process.env.E2E_GREP;
     const outcome = await runExtensionTests(browser.page, cs, {
       workspace,

@@ -337,6 +337,16 @@ describe('Resumable Transfers in a real editor', function () {
     assert.equal(fileSha256(targetOf(again)), served.sha256, 'with the setting fixed, the same download works');
   });
 
+  it('activates although HTTPS_PROXY names a socks5 proxy; only an https transfer that needs it fails, with ERR_PROXY_CONFIG', async function () {
+    // The e2e runner starts this extension host with HTTPS_PROXY=socks5://… and NO_PROXY=127.0.0.1.
+    if (!process.env.HTTPS_PROXY?.startsWith('socks5://')) this.skip();
+    assert.ok(api, 'activate() returned the API');
+    const id = await download(`https://localhost:9/${RUN}/needs-the-proxy.bin`);
+    const failed = await settle(id, ['failed']);
+    assert.equal(failed.record.lastError?.code, 'ERR_PROXY_CONFIG');
+    assert.match(failed.record.lastError?.message ?? '', /HTTPS_PROXY/, 'the message names the variable');
+  });
+
   it('keeps user:password from a URL out of globalState and sends it as Basic auth', async () => {
     const served = await file('private.bin', { size: MiB, seed: 10 });
     const url = served.url.replace('http://', 'http://alice:s3cr%40t@');
