@@ -24,7 +24,7 @@ const exchange = (patch: Partial<Exchange>): Exchange => ({ at: T0, ms: 12, meth
 describe('details view: piece map', () => {
   it('done, in flight (one colour per connection whose bytes grow) and missing', () => {
     const snapshot = segmented([MiB, MiB / 2, MiB / 4, 0]);
-    const { pieces, colours } = piecesOf(snapshot, new Set([MiB, 2 * MiB]), english);
+    const { pieces, colours } = piecesOf(snapshot, new Set([MiB, 2 * MiB]), {}, english);
     assert.deepEqual(
       pieces.map((p) => [p.state, p.from, p.to, p.connection]),
       [
@@ -40,14 +40,42 @@ describe('details view: piece map', () => {
   });
 
   it('a paused download has nothing in flight', () => {
-    const { pieces } = piecesOf(segmented([MiB, MiB / 2, 0, 0], 'paused'), new Set([MiB]), english);
+    const { pieces } = piecesOf(segmented([MiB, MiB / 2, 0, 0], 'paused'), new Set([MiB]), {}, english);
     assert.ok(pieces.every((p) => p.state !== 'flight'));
   });
 
   it('an upload is one run: confirmed by the server, then in flight', () => {
     const record = { ...newUploadRecord({ id: 'u', url: 'https://up.example.com/files/', fingerprint: { path: '/tmp/a.bin', size: 100, mtimeMs: 0 }, now: T0 }), state: 'running' as const, offset: 40 };
-    const { pieces } = piecesOf({ record }, new Set(), english);
+    const { pieces } = piecesOf({ record }, new Set(), {}, english);
     assert.deepEqual(pieces.map((p) => [p.state, p.from, p.to]), [['done', 0, 0.4], ['flight', 0.4, 1]]);
+  });
+});
+
+describe('details view: live segments', () => {
+  it('while running, the map and the speeds follow the segments as written, not the last save', () => {
+    const saved = segmented([0, 0, 0, 0]);
+    const live = (done: number[]): TransferSnapshot => ({
+      ...saved,
+      progress: { id: 'd', bytes: done.reduce((a, b) => a + b, 0), length: 4 * MiB, bytesPerSecond: MiB, segments: done.map((d, i) => ({ start: i * MiB, end: (i + 1) * MiB, done: d })) },
+    });
+    const history = new SpeedHistory();
+    history.add(live([0, 0, 0, 0]), T0);
+    history.add(live([MiB / 4, MiB / 8, 0, 0]), T0 + 1000);
+    assert.deepEqual(history.list().at(-1)?.connections, { 0: MiB / 4, [MiB]: MiB / 8 });
+    const { pieces } = piecesOf(live([MiB / 4, MiB / 8, 0, 0]), history.activeConnections(), history.connectionColours(), english);
+    assert.deepEqual(pieces.filter((p) => p.state !== 'missing').map((p) => [p.state, p.connection]), [['done', undefined], ['flight', 0], ['done', undefined], ['flight', 1]]);
+  });
+
+  it('a connection keeps its colour when another one finishes first', () => {
+    const history = new SpeedHistory();
+    const at = (done: number[], t: number) =>
+      history.add({ ...segmented([0, 0]), progress: { id: 'd', bytes: 0, bytesPerSecond: 1, segments: done.map((d, i) => ({ start: i * MiB, end: (i + 1) * MiB, done: d })) } }, t);
+    at([0, 0], T0);
+    at([10, 10], T0 + 1000);
+    at([MiB, 20], T0 + 2000);
+    at([MiB, 30], T0 + 6000);
+    assert.deepEqual(history.connectionColours(), { 0: 0, [MiB]: 1 });
+    assert.deepEqual([...history.activeConnections()], [MiB]);
   });
 });
 

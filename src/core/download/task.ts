@@ -383,7 +383,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
 
   /** Progress event (throttled) and a save by volume; the saver's timer saves by time. */
   private tick(force = false): void {
-    this.reportProgress(downloadedBytes(this.rec), this.rec.length, force);
+    this.reportProgress(downloadedBytes(this.rec), this.rec.length, force, this.rec.segments);
     this.saver.noteWritten();
   }
 

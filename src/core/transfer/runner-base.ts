@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../clock';
 import type { TransferError } from '../errors';
 import { Emitter, type Event } from '../events';
 import { silentLogger, type Logger } from '../logger';
-import type { TransferRecord } from '../state/record';
+import type { Segment, TransferRecord } from '../state/record';
 import { RecordKeeper } from '../state/record-keeper';
 import { retryDelay, parseRetryAfter, type RetryPolicy } from './retry';
 import type { TransferProgress } from './runner';
@@ -101,7 +101,7 @@ export abstract class RunnerBase<T extends TransferRecord> {
   }
 
   /** Feeds the speed meter; fires a progress event at most every progressIntervalMs (or when forced). */
-  protected reportProgress(bytes: number, length: number | undefined, force = false): void {
+  protected reportProgress(bytes: number, length: number | undefined, force = false, segments?: readonly Segment[]): void {
     const now = this.clock.now();
     this.speed.add(now, bytes);
     if (!force && now - this.lastProgress < (this.base.progressIntervalMs ?? 250)) return;
@@ -113,6 +113,7 @@ export abstract class RunnerBase<T extends TransferRecord> {
       length,
       bytesPerSecond,
       etaSeconds: etaSeconds(length === undefined ? undefined : length - bytes, bytesPerSecond),
+      segments: segments?.map((segment) => ({ ...segment })),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Event } from '../events';
-import type { TransferRecord } from '../state/record';
+import type { Segment, TransferRecord } from '../state/record';
 
 /** Progress of a running transfer: only bytes that are safely written (download) or acknowledged (upload). */
 export interface TransferProgress {
@@ -8,6 +8,11 @@ export interface TransferProgress {
   length?: number;
   bytesPerSecond: number;
   etaSeconds?: number;
+  /**
+   * A download's segments as written so far (the record's are only as fresh as its last save):
+   * what the details view draws per connection.
+   */
+  segments?: Segment[];
 }
 
 /**

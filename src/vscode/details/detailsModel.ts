@@ -60,8 +60,10 @@ export interface DetailsInput {
   exchanges: readonly Exchange[];
   droppedRequests: number;
   samples: readonly SpeedSample[];
-  /** Segments (by start) whose bytes grew at the last sample. */
+  /** Segments (by start) whose bytes grew in the last few seconds. */
   active: ReadonlySet<number>;
+  /** Colours the speed history gave the connections so far. */
+  colours?: Readonly<Record<number, number>>;
   /** Restarts and verification seen while the panel was open, oldest first. */
   notes: readonly StoryItem[];
   globalLimit: number;
@@ -74,22 +76,24 @@ const headerLines = (headers: Record<string, string>) => Object.entries(headers)
  * The piece map: done bytes, bytes a connection is fetching now (one colour each) and bytes
  * missing. A segment whose bytes grew at the last sample is in flight from its end of done bytes.
  */
-export function piecesOf(snapshot: TransferSnapshot, active: ReadonlySet<number>, l10n: L10n): { pieces: Piece[]; colours: Record<number, number> } {
-  const { record } = snapshot;
+export function piecesOf(snapshot: TransferSnapshot, active: ReadonlySet<number>, known: Readonly<Record<number, number>>, l10n: L10n): { pieces: Piece[]; colours: Record<number, number> } {
+  const { record, progress } = snapshot;
   const { bytes, length } = bytesOf(snapshot);
-  const colours: Record<number, number> = {};
+  const colours: Record<number, number> = { ...known };
   const pieces: Piece[] = [];
   if (!length) return { pieces, colours };
   const running = record.state === 'running';
-  const segments = record.kind === 'download' ? record.segments : [{ start: 0, end: length, done: Math.min(bytes, length) }];
-  let next = 0;
+  // Segments as written (the progress event) when running, else as saved.
+  const saved = record.kind === 'download' ? (running && progress?.segments ? progress.segments : record.segments) : undefined;
+  const segments = saved ?? [{ start: 0, end: length, done: Math.min(bytes, length) }];
+  let next = Math.max(-1, ...Object.values(colours)) + 1;
   for (const segment of segments) {
     const end = segment.end ?? length;
     const doneTo = segment.start + segment.done;
     if (segment.done > 0) pieces.push({ from: segment.start / length, to: doneTo / length, state: 'done', label: l10n.t('{0} done', formatBytes(segment.done)) });
     if (doneTo < end) {
       const flying = running && (record.kind === 'upload' || active.has(segment.start) || segments.length === 1);
-      if (flying) {
+      if (flying && colours[segment.start] === undefined) {
         colours[segment.start] = next;
         next += 1;
       }
@@ -155,7 +159,7 @@ export function detailsModel(input: DetailsInput, l10n: L10n): DetailsModel {
   const { snapshot } = input;
   const { record } = snapshot;
   const { bytes, length } = bytesOf(snapshot);
-  const { pieces, colours } = piecesOf(snapshot, input.active, l10n);
+  const { pieces, colours } = piecesOf(snapshot, input.active, input.colours ?? {}, l10n);
   const ownLimit = record.maxBytesPerSecond ?? 0;
   const limit = ownLimit > 0 && input.globalLimit > 0 ? Math.min(ownLimit, input.globalLimit) : ownLimit || input.globalLimit;
   const top = Math.max(limit, ...input.samples.map((s) => Math.max(s.total, ...Object.values(s.connections))), 1);

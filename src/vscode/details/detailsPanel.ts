@@ -131,6 +131,7 @@ class DetailsPanel implements vscode.Disposable {
         droppedRequests: log?.dropped ?? 0,
         samples: this.speed.list(),
         active: this.speed.activeConnections(),
+        colours: this.speed.connectionColours(),
         notes: this.notes,
         globalLimit: this.bandwidth?.globalLimit ?? 0,
         now,

@@ -11,6 +11,8 @@ export interface SpeedSample {
 
 /** Samples kept for the graph: two minutes at the panel's refresh rate. */
 const MAX_SAMPLES = 240;
+/** A connection counts as in flight when its segment grew within this long. */
+const ACTIVE_WINDOW_MS = 3000;
 
 /**
  * The speed over time of one transfer, measured only while its details panel is open. Per
@@ -20,15 +22,22 @@ const MAX_SAMPLES = 240;
 export class SpeedHistory {
   private readonly samples: SpeedSample[] = [];
   private last?: { at: number; done: Map<number, number> };
+  /** Colour of each connection, by segment start, in the order they were first seen: stable. */
+  private readonly colours = new Map<number, number>();
 
   add(snapshot: TransferSnapshot, at: number): void {
     const { record, progress } = snapshot;
-    const done = new Map<number, number>(record.kind === 'download' ? record.segments.map((s) => [s.start, s.done]) : [[0, record.offset]]);
+    // The progress event carries the segments as written; the record only as of its last save.
+    const segments = record.kind === 'download' ? (progress?.segments ?? record.segments) : [{ start: 0, done: progress?.bytes ?? record.offset }];
+    const done = new Map<number, number>(segments.map((s) => [s.start, s.done]));
     const connections: Record<number, number> = {};
     if (this.last && at > this.last.at) {
       for (const [start, bytes] of done) {
         const before = this.last.done.get(start);
-        if (before !== undefined && bytes > before) connections[start] = ((bytes - before) * 1000) / (at - this.last.at);
+        if (before !== undefined && bytes > before) {
+          connections[start] = ((bytes - before) * 1000) / (at - this.last.at);
+          if (!this.colours.has(start)) this.colours.set(start, this.colours.size);
+        }
       }
     }
     this.last = { at, done };
@@ -41,9 +50,15 @@ export class SpeedHistory {
     return this.samples;
   }
 
-  /** Segments (by start) whose bytes grew at the last sample: the connections in flight now. */
+  /** Segments (by start) whose bytes grew in the last few seconds: the connections in flight now. */
   activeConnections(): Set<number> {
     const latest = this.samples.at(-1);
-    return new Set(latest ? Object.keys(latest.connections).map(Number) : []);
+    const recent = this.samples.filter((s) => latest && latest.at - s.at <= ACTIVE_WINDOW_MS);
+    return new Set(recent.flatMap((s) => Object.keys(s.connections).map(Number)));
+  }
+
+  /** Colour index per connection (segment start), stable for the life of the panel. */
+  connectionColours(): Record<number, number> {
+    return Object.fromEntries(this.colours);
   }
 }
