@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the end-to-end tests need, idempotently:
-#   - Debian packages `chromium` (the browser Playwright drives) and `libkrb5-dev`
-#     (code-server's native build needs the Kerberos headers), via apt-get;
+#   - Debian packages `chromium` (the browser Playwright drives), `libkrb5-dev`
+#     (code-server's native build needs the Kerberos headers) and `fonts-wqy-microhei` (a CJK
+#     font, so the Simplified Chinese screenshots show characters, not boxes), via apt-get;
 #   - Node 24 (`npm install node@24`) in <repo>/.tools/n24 — code-server 4.139.x needs
 #     Node 24 both to build its native modules and to run;
 #   - code-server in <repo>/.tools/cs, installed with that Node 24 first on PATH.
@@ -58,8 +59,9 @@ T=$(now)
 need=()
 if [ ! -x /usr/bin/chromium ] || ! pkg_installed chromium; then need+=(chromium); fi
 if ! pkg_installed libkrb5-dev; then need+=(libkrb5-dev); fi
+if ! pkg_installed fonts-wqy-microhei; then need+=(fonts-wqy-microhei); fi
 if [ ${#need[@]} = 0 ]; then
-  log "apt: chromium and libkrb5-dev already installed — skipped"
+  log "apt: chromium, libkrb5-dev and fonts-wqy-microhei already installed — skipped"
 else
   command -v fuser >/dev/null 2>&1 && wait_for_apt_locks
   # Re-check: a concurrent installer may just have finished installing them.

@@ -33,18 +33,21 @@ import * as path from 'node:path';
 import {
   REPO_ROOT,
   freePort,
+  installVsix,
   launchBrowser,
+  packageVsix,
   runExtensionTests,
   startCodeServer,
   type BrowserSession,
   type CodeServer,
 } from './harness/codeServer';
-import { openWorkbench, screenshot, statusBarText, waitFor } from './harness/ui';
+import { openWorkbench, runCommand, screenshot, statusBarText, waitFor } from './harness/ui';
 import { startE2eServers, startE2eTusServer, type E2eServers, type E2eTusServer } from './support/servers';
 import type { SuiteResult } from './suite/index';
 import { machineUiTests } from './ui/machines.ui';
 import { uiTests } from './ui/transfers.ui';
 import { linkUiTests } from './ui/links.ui';
+import { detailsUiTests } from './ui/details.ui';
 import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 
 const OUTPUT = path.join(REPO_ROOT, '.test-output', 'e2e');
@@ -205,7 +208,7 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
     const ctx = { page, servers, workspace, shotsDir: OUTPUT, userDataDir: cs.userDataDir, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
     const only = process.env.E2E_UI_GREP ? new RegExp(process.env.E2E_UI_GREP) : undefined;
-    for (const test of [...uiTests(), ...linkUiTests(), ...uploadUiTests(tus), ...machineUiTests()]) {
+    for (const test of [...uiTests(), ...linkUiTests(), ...detailsUiTests(), ...uploadUiTests(tus), ...machineUiTests()]) {
       const id = test.name.split(' ')[0];
       if (only && !only.test(test.name)) continue;
       const t = Date.now();
@@ -232,6 +235,78 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
   } finally {
     await browser?.close().catch(() => undefined);
   }
+}
+
+// ------------------------------------------------------------------------------------ C. Chinese
+
+/**
+ * The same window in Simplified Chinese. code-server switches its display language only when a
+ * language pack for it is installed: a stub pack registers zh-cn (translating nothing of the
+ * workbench), `locale` in argv.json selects it, and the extension shows its own zh-cn strings.
+ * Same port and browser profile, so the rows of the B tests are there.
+ */
+async function runChinese(previous: CodeServer): Promise<CodeServer> {
+  say('C. Simplified Chinese (stub language pack, locale zh-cn)');
+  const started = Date.now();
+  await previous.stop();
+  const pack = packageVsix(path.join(__dirname, 'zh-cn-pack'), path.join(OUTPUT, 'stub-language-pack-zh-cn.vsix'));
+  installVsix(RUN_DIR, pack);
+  fs.writeFileSync(path.join(previous.userDataDir, 'User', 'argv.json'), JSON.stringify({ locale: 'zh-cn' }, null, 2));
+  // The server reads its language packs from languagepacks.json at start-up; an install from the
+  // command line does not write it, the running workbench would only on its own install.
+  const packDir = fs.readdirSync(previous.extensionsDir).find((d) => d.startsWith('e2e-tests.stub-language-pack-zh-hans-'));
+  if (!packDir) throw new Error('the stub language pack did not install');
+  const languagePacks = {
+    'zh-cn': {
+      hash: 'e2e-stub-zh-cn-1',
+      extensions: [{ extensionIdentifier: { id: 'e2e-tests.stub-language-pack-zh-hans' }, version: '0.0.1' }],
+      translations: { vscode: path.join(previous.extensionsDir, packDir, 'translations', 'main.i18n.json') },
+      label: '中文(简体)',
+    },
+  };
+  fs.writeFileSync(path.join(previous.userDataDir, 'languagepacks.json'), JSON.stringify(languagePacks, null, 2));
+  const cs = await startCodeServer({
+    runDir: RUN_DIR,
+    port: previous.port,
+    workspace: path.join(RUN_DIR, 'ws-ui'),
+    smokeTestDriver: true,
+    startTimeoutMs: 120_000,
+    extraArgs: ['--locale', 'zh-cn'],
+  });
+  let browser: BrowserSession | undefined;
+  const name = 'C1 in Chinese: rows, status bar and the details view speak zh-cn with full-width colons';
+  try {
+    browser = await launchBrowser(path.join(RUN_DIR, 'profile-ui'));
+    const page = browser.page;
+    await openWorkbench(page, cs, path.join(RUN_DIR, 'ws-ui'), 120_000);
+    const icon = page.locator('.activitybar [aria-label^="传输"]').first();
+    await waitFor(() => icon.isVisible(), 'the Transfers icon, titled 传输', 60_000);
+    if (!(await page.locator('.pane-header[aria-label^="传输"]').first().isVisible())) await icon.click();
+    const failed = await waitFor(async () => {
+      const labels = await page.locator('.monaco-list-row[aria-label*="missing.bin"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      return labels.find((l) => l.includes('失败：'));
+    }, 'the failed row in Chinese, with a full-width colon', 60_000);
+    console.log(`      row: "${failed}"`);
+    if (!/HTTP 状态 404|404/.test(failed)) throw new Error(`the Chinese row does not name the status: ${failed}`);
+    await page.mouse.move(900, 600);
+    await screenshot(page, OUTPUT, '10-zh-cn-transfers');
+    await runCommand(page, '传输: 显示详细信息', { timeoutMs: 30_000 });
+    const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'details.bin' }).first();
+    await pick.click({ timeout: 20_000 });
+    const doc = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await doc.locator('#pieces-title', { hasText: '分块' }).waitFor({ state: 'visible', timeout: 30_000 });
+    const verified = await doc.locator('#requests tr.verify').innerText({ timeout: 20_000 });
+    if (!verified.includes('已校验：')) throw new Error(`verification line not in Chinese: ${verified}`);
+    await page.mouse.move(900, 600);
+    await screenshot(page, OUTPUT, '11-zh-cn-details');
+    record({ name, ok: true, ms: Date.now() - started });
+  } catch (error) {
+    const shot = browser ? await screenshot(browser.page, OUTPUT, 'FAILED-C1').catch(() => '(no screenshot)') : '(no browser)';
+    record({ name, ok: false, ms: Date.now() - started, error: `${String(error instanceof Error ? error.stack : error)}; screenshot ${String(shot)}` });
+  } finally {
+    await browser?.close().catch(() => undefined);
+  }
+  return cs;
 }
 
 /** Copies the extension's log files (one per extension host) next to the screenshots. */
@@ -295,7 +370,10 @@ async function main(): Promise<number> {
     });
     say(`code-server ${cs.baseUrl} (pid ${cs.pid})`);
     if (ONLY !== 'ui') await runSuite(cs, servers);
-    if (ONLY !== 'suite' && tus) await runUi(cs, servers, tus);
+    if (ONLY !== 'suite' && tus) {
+      await runUi(cs, servers, tus);
+      cs = await runChinese(cs);
+    }
   } catch (error) {
     record({ name: 'e2e set-up', ok: false, ms: Date.now() - t0, error: String(error instanceof Error ? error.stack : error) });
   } finally {

@@ -74,6 +74,13 @@ export async function runCommand(page: Page, title: string, opts: { key?: string
   await rows.nth(exact >= 0 ? exact : 0).click();
 }
 
+/** Clicks the row of the open quick pick whose label contains `label`. */
+export async function pickQuickItem(page: Page, label: string, timeoutMs = 20000): Promise<void> {
+  const item = page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  await item.click({ timeout: timeoutMs });
+}
+
 /**
  * Types text into the open quick input (input box or quick pick) and presses Enter.
  * placeholder: only use an input whose placeholder starts with it. waitClosed (default true): wait until the

@@ -133,10 +133,10 @@ export function machineUiTests(): UiTest[] {
 
         const status = await waitFor(async () => {
           const text = await statusBarText(page, STATUS_ITEM, 30000);
-          return /\d+ active/.test(text) ? text : undefined;
-        }, 'the status bar counting active transfers', 30000);
+          return /\d+ (running|queued)/.test(text) ? text : undefined;
+        }, 'the status bar counting running or queued transfers', 30000);
         ctx.log(`status bar: "${status}"`);
-        assert(/\b1 active\b/.test(status), `the status bar counts only this machine's running transfer (saw "${status}")`);
+        assert(/\b1 (running|queued)\b/.test(status) && !/\b[2-9] (running|queued)\b/.test(status), `the status bar counts only this machine's transfer (saw "${status}")`);
 
         const theirActions = await rowActions(page, 'theirs.bin');
         ctx.log(`their row offers: ${JSON.stringify(theirActions)}`);

@@ -61,7 +61,7 @@ function sizeOf(file: string): number {
 
 
 /** aria-labels of the Transfers view's title actions (e.g. "Pause All", "Resume All"). */
-async function startDownloadFromPalette(page: Page, url: string): Promise<void> {
+export async function startDownloadFromPalette(page: Page, url: string): Promise<void> {
   await runCommand(page, DOWNLOAD_COMMAND, { timeoutMs: 60000 });
   await fillInput(page, url, { placeholder: URL_PLACEHOLDER });
 }
@@ -71,7 +71,7 @@ async function titleActions(page: Page): Promise<string[]> {
 }
 
 /** Screenshot with the mouse parked over the empty editor area, so that no hover or tooltip covers the view. */
-async function shot(ctx: UiContext, name: string): Promise<void> {
+export async function shot(ctx: UiContext, name: string): Promise<void> {
   await ctx.page.mouse.move(900, 600);
   // A tooltip opened by the last click (e.g. on the activity bar) goes away once the mouse has left.
   await ctx.page.locator('.workbench-hover').first().waitFor({ state: 'hidden', timeout: 3000 }).catch(() => undefined);
@@ -168,7 +168,7 @@ export function uiTests(): UiTest[] {
       name: 'B3 a download running during "Developer: Reload Window" continues by itself and completes',
       async run(ctx) {
         const { page, servers } = ctx;
-        const second = servers.serve({ path: '/ui/second.bin', size: 20 * MiB, seed: 102, rateBytesPerSec: 2 * MiB });
+        const second = servers.serve({ path: '/ui/second.bin', size: 24 * MiB, seed: 102, rateBytesPerSec: 0.5 * MiB });
         await startDownloadFromPalette(page, second.url);
         const before = await waitForRow(page, 'second.bin', (l) => isRunningRow(l) && (percentOf(l) ?? 0) >= 10, 'running, at least 10%');
         ctx.log(`before reload: "${before}"`);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { generateFile } from '../../support/nginx';
-import { contextMenu, fillInput, reloadWindow, runCommand, screenshot, statusBarText, waitFor } from '../harness/ui';
+import { contextMenu, fillInput, pickQuickItem, reloadWindow, runCommand, screenshot, statusBarText, waitFor } from '../harness/ui';
 import type { E2eTusServer, TusLoggedRequest } from '../support/servers';
 import type { UiContext, UiTest } from './transfers.ui';
 import { GLOBAL_STATE_FLUSH_MS, STATUS_ITEM, assert, isRunningRow, percentOf, waitForRow } from './transfers-view';
@@ -69,13 +69,6 @@ async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Pro
     return false;
   }, `${name} in the Explorer`, timeoutMs, 250);
   return row;
-}
-
-/** Clicks the row of the open quick pick whose label contains `label` (once its placeholder / title matches). */
-async function pickQuickItem(page: Page, label: string, timeoutMs = 20000): Promise<void> {
-  const item = page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: label }).first();
-  await item.waitFor({ state: 'visible', timeout: timeoutMs });
-  await item.click({ timeout: timeoutMs });
 }
 
 async function waitForQuickInput(page: Page, placeholder: string, timeoutMs = 20000): Promise<void> {
