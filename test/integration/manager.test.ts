@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -16,6 +16,7 @@ import {
   type DownloadRecord,
   type TransferChange,
   type TransferRecord,
+  type TransferStore,
 } from '../../src/core';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { waitFor } from '../support/cli';
@@ -44,7 +45,7 @@ describe('transfer manager', function () {
     ownerId?: string;
     maxConcurrent?: number;
     leaseMs?: number;
-    via?: FreezableStore;
+    via?: TransferStore;
     /** Windows of one editor share a claim folder. */
     claimDir?: string;
     claimStaleMs?: number;
@@ -213,6 +214,42 @@ describe('transfer manager', function () {
     assert.equal(salvaged?.lastError?.code, 'ERR_RECORD_INVALID');
     assert.deepEqual(salvaged?.segments, [{ start: 0, end: undefined, done: 0 }]);
     assert.equal(salvageDownload('y', { kind: 'download', url: 'ftp://x' }, 'bad', 5), undefined);
+  });
+
+  it('a cancel racing the final rename leaves the download completed, and Retry does not fetch it again as "name (1)"', async () => {
+    server.route('/done.bin', { body, etag: '"d"' });
+    // The file is renamed into place, and its "completed" save takes a moment (globalState under
+    // load): the user presses Cancel right then, while the row still says running.
+    let renamed!: () => void;
+    const inPlace = new Promise<void>((resolve) => (renamed = resolve));
+    let letSaveFinish!: () => void;
+    const saveMayFinish = new Promise<void>((resolve) => (letSaveFinish = resolve));
+    const slowCompletedSave: TransferStore = {
+      list: () => store.list(),
+      get: (id) => store.get(id),
+      delete: (id) => store.delete(id),
+      put: async (r) => {
+        if (r.state === 'completed') {
+          renamed();
+          await saveMayFinish;
+        }
+        await store.put(r);
+      },
+    };
+    const manager = createManager({ via: slowCompletedSave });
+    await manager.add(record('done.bin'));
+    await inPlace;
+    assert.equal(stateOf(manager, 'done.bin'), 'running');
+    const cancelling = manager.cancel('done.bin');
+    setTimeout(letSaveFinish, 50);
+    await cancelling;
+    assert.equal(stateOf(manager, 'done.bin'), 'completed');
+    assert.equal((await store.get('done.bin'))?.state, 'completed');
+    assert.equal(sha256(await readFile(path.join(dir, 'done.bin'))), sha256(body));
+    await manager.retry('done.bin');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(server.requests.length, 1, 'not downloaded again');
+    assert.deepEqual((await readdir(dir)).sort(), ['done.bin']);
   });
 
   describe('one writer per transfer, across windows', () => {

@@ -257,6 +257,12 @@ export class TransferManager implements Disposable {
     if (this.refuseOnAnotherMachine(entry, 'cancelled') || (await this.heldElsewhere(entry))) return;
     if (entry.controller) await this.stop(entry, 'cancel');
     else entry.record = await this.discardRemote(entry.record);
+    // The cancel lost the race with the final rename: the file is complete and in place. Calling
+    // it cancelled would hide it, and a retry would download it again under a new name.
+    if (entry.record.state === 'completed') {
+      this.logger.info(`[${id}] cancel came after the download completed: keeping it`);
+      return;
+    }
     await this.deletePartialData(entry.record);
     await this.setState(entry, 'cancelled');
   }
