@@ -127,6 +127,8 @@ export function localizeError(error: RecordedError | undefined, l10n: L10n, cont
       return l10n.t('The upload no longer exists on the server.');
     case 'ERR_FILE_CHANGED':
       return l10n.t('The local file changed since the upload started.');
+    case 'ERR_NO_PROGRESS':
+      return l10n.t('The server accepted the data but did not keep it.');
     case 'ERR_RUNNING_ELSEWHERE':
       return l10n.t('Another window or process is running this transfer; this one stopped so that only one writes.');
     case 'ERR_PROXY_CONFIG':

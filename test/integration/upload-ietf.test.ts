@@ -84,6 +84,25 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
     assert.ok(bodies.every((e) => e.status < 300), 'no 413');
   });
 
+  it('a server that answers 204 to an append without keeping it is retried under the budget, then ERR_NO_PROGRESS', async () => {
+    server = await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => true });
+    const { file } = await h.file('kept-nothing.bin', 3 * MiB);
+    const task = await h.task(file, server.endpoint);
+    await assert.rejects(run(task), (e: TransferError) => e.code === 'ERR_NO_PROGRESS' && /gave up after/.test(e.message));
+    const patches = server.log.filter((e) => e.method === 'PATCH').length;
+    assert.ok(patches >= 2 && patches <= 10, `${patches} PATCHes: bounded by the retry budget`);
+    assert.equal(task.record.state, 'failed');
+  });
+
+  it('a server that keeps nothing of two appends and then keeps them finishes with the right bytes', async () => {
+    let forgetful = 2;
+    server = await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => forgetful-- > 0 });
+    const { file, sha256: expected } = await h.file('forgetful.bin', 3 * MiB);
+    const done = await run(await h.task(file, server.endpoint));
+    assert.equal(done.state, 'completed');
+    assert.equal(server.sha256(onlyUpload(server).id), expected);
+  });
+
   it('refuses a file larger than max-size without sending it, and keeps the record', async () => {
     server = await startIetfServer({ limits: { maxSize: MiB } });
     const { file } = await h.file('too-big.bin', 2 * MiB);

@@ -52,6 +52,8 @@ export interface IetfServerOptions {
   hiddenMaxAppendSize?: number;
   /** HEAD on an upload answers 405 (version 9 clients can ask with GET). */
   refuseHead?: boolean;
+  /** A broken server: while this returns true, a PATCH is answered 204 but its bytes are thrown away. */
+  keepNothing?: () => boolean;
   /** Runs after every successful PATCH response is sent (tests move the server's offset here). */
   afterPatch?: (upload: StoredUpload) => void;
   /** Pause (ms) after sending the 104, before reading the body. */
@@ -285,8 +287,13 @@ export async function startIetfServer(options: IetfServerOptions = {}): Promise<
       if (tooBig()) return refuse(413);
       const complete = sfBoolean(req.headers['upload-complete'] as string | undefined);
       if (complete === undefined) return reply(400);
+      const before = upload.size;
       const ok = await receive(req, upload, entry);
       if (!ok) return;
+      if (!complete && options.keepNothing?.()) {
+        upload.chunks = [Buffer.concat(upload.chunks).subarray(0, before)];
+        upload.size = before;
+      }
       if (complete) {
         if (upload.length !== undefined && upload.length !== upload.size) return reply(400);
         upload.complete = true;

@@ -210,6 +210,28 @@ describe('upload task decisions (scripted HTTP)', () => {
     assert.deepEqual(sleeps, [7.5, 15, 30, 60]);
   });
 
+  it('tus: a 204 that keeps the offset where it was (nothing kept) is retried under the budget, not re-sent forever', async () => {
+    // tus allows an equal Upload-Offset in a PATCH response: the server took the request and kept nothing.
+    const server = tusServer({ patch: (_request, stored) => ({ status: 204, headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(stored.length) } }) });
+    const http = new ScriptedHttp(server.handler);
+    const t = await task(http);
+    await assert.rejects(run(t), (e: TransferError) => e.code === 'ERR_NO_PROGRESS' && /gave up after 4 retries/.test(e.message));
+    assert.equal(http.seen.filter((s) => s.method === 'PATCH').length, 5, 'one try and four retries, then it stops');
+    assert.equal(t.record.state, 'failed');
+    assert.equal(t.record.lastError?.code, 'ERR_NO_PROGRESS');
+  });
+
+  it('tus: a server that keeps nothing twice and then keeps the chunk finishes the upload', async () => {
+    let forgetful = 2;
+    const server = tusServer({
+      patch: (_request, stored) => (forgetful-- > 0 ? { status: 204, headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(stored.length) } } : undefined),
+    });
+    const done = await run(await task(new ScriptedHttp(server.handler)));
+    assert.equal(done.state, 'completed');
+    assert.deepEqual(server.uploads.get('u1'), content);
+    assert.equal(sleeps.length, 2, 'each empty 204 waited like any retry');
+  });
+
   it('honours Retry-After on 503', async () => {
     let busy = 1;
     const server = tusServer({ patch: () => (busy-- > 0 ? { status: 503, headers: { 'Retry-After': '7' } } : undefined) });

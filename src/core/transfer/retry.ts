@@ -27,6 +27,8 @@ const RETRYABLE_CODES: ReadonlySet<TransferErrorCode> = new Set<TransferErrorCod
   'ERR_RESPONSE_TIMEOUT',
   'ERR_STALLED',
   'ERR_SHORT_BODY',
+  // A server that took a chunk without keeping it may keep it next time; the budget bounds the tries.
+  'ERR_NO_PROGRESS',
 ]);
 
 /** Statuses worth another try: timeouts, rate limits and server-side failures (RFC 9110 §15). */

@@ -4,6 +4,7 @@ import { formatSfBoolean, mergeLimits, parseSfBoolean, parseSfCount, parseUpload
 import { NEWEST_IETF_VERSION, ietfProfile, olderIetfVersion, type IetfProfile } from './ietf-versions';
 import {
   goneError,
+  noProgressError,
   notResumableError,
   resolveLocation,
   statusError,
@@ -265,6 +266,8 @@ export class IetfUploader implements ProtocolUploader {
     this.learnLimits(io, response.headers);
     if (complete) return this.afterCompleting(io, response.headers, uploadUrl, end);
     const next = parseSfCount(response.headers.get('upload-offset')) ?? end;
+    // Any offset is accepted as the server's truth, but a 2xx that kept nothing is no progress.
+    if (next <= offset && end > offset) throw noProgressError('PATCH', uploadUrl, offset, status);
     return { uploadUrl, offset: next, complete: false, expiresAt: this.expiresAt(response.headers) };
   }
 

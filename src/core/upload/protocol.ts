@@ -101,6 +101,14 @@ export function statusError(response: HttpResponse, what: string, url: string): 
   });
 }
 
+/**
+ * A 2xx to an append that did not move the server's offset: sending the same bytes again forever
+ * would never finish. Retryable, so the retry budget (which resets only on new ground) bounds it.
+ */
+export function noProgressError(what: string, url: string, offset: number, status: number): TransferError {
+  return new TransferError('ERR_NO_PROGRESS', `server answered ${status} to ${what} ${redactUrl(url)} at ${offset} but its offset did not move`, { status });
+}
+
 export function goneError(status: number, url: string): TransferError {
   return new TransferError('ERR_UPLOAD_GONE', `the upload ${redactUrl(url)} is gone on the server (${status})`, { status });
 }

@@ -11,6 +11,7 @@ import {
 import type { EndpointCapabilities } from './detect';
 import {
   goneError,
+  noProgressError,
   notResumableError,
   resolveLocation,
   statusError,
@@ -119,6 +120,8 @@ export class TusUploader implements ProtocolUploader {
     if (next === undefined || next < offset || next > end) {
       throw new TransferError('ERR_HTTP_STATUS', `PATCH ${redactUrl(uploadUrl)} answered an invalid Upload-Offset "${response.headers.get('upload-offset') ?? ''}"`, { status });
     }
+    // tus allows an equal offset (nothing kept); taking it as success would send the chunk forever.
+    if (next === offset && end > offset) throw noProgressError('PATCH', uploadUrl, offset, status);
     return { uploadUrl, offset: next, complete: next === io.size, expiresAt: parseUploadExpires(response.headers.get('upload-expires')) };
   }
 
