@@ -50,6 +50,7 @@ describe('isRetryable', () => {
     'ERR_RESPONSE_TIMEOUT',
     'ERR_STALLED',
     'ERR_SHORT_BODY',
+    'ERR_NO_PROGRESS',
   ]);
 
   for (const code of TRANSFER_ERROR_CODES) {
