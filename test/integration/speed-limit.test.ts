@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BandwidthLimits, downloadedBytes, newDownloadRecord, type DownloadRecord } from '../../src/core';
+import { BandwidthLimits, DownloadTask, MemoryTransferStore, TransferManager, downloadedBytes, newDownloadRecord, type DownloadRecord } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
-import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
+import { startIetfServer } from '../support/ietf-server';
+import { createUploadHarness } from '../support/upload-harness';
 import { assertBuilt, runCli, waitFor } from '../support/cli';
 
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
@@ -68,6 +70,52 @@ describe('speed limits', function () {
     const done = await running;
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
     assert.equal(downloadedBytes(done), SIZE);
+  });
+
+  it('Limit Speed on a running transfer (manager): its bytes slow down and the limit stays in every saved record', async () => {
+    server.route('/m.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * MiB });
+    const store = new MemoryTransferStore();
+    const manager = new TransferManager({
+      store,
+      bandwidth: new BandwidthLimits(0),
+      createRunner: (record, context) =>
+        new DownloadTask(record as DownloadRecord, { http: h.http, store: context.store, guard: context.guard, retry: FAST_RETRY, bandwidth: context.bandwidth }),
+    });
+    try {
+      await manager.add(newDownloadRecord({ id: 'm', url: server.url('/m.bin'), targetDir: h.dir, now: Date.now() }));
+      await waitFor(() => (manager.get('m')?.progress?.bytes ?? 0) > 0);
+      await manager.setSpeedLimit('m', 512 * 1024);
+      const from = manager.get('m')?.progress?.bytes ?? 0;
+      const started = Date.now();
+      await waitFor(() => manager.get('m')?.record.state === 'completed', 30_000);
+      const seconds = (Date.now() - started) / 1000;
+      // Unlimited the server's 2 MiB/s would need about a second and a half for the rest.
+      const expected = (SIZE - from) / (512 * 1024);
+      assert.ok(seconds > expected * 0.6, `took ${seconds} s for ${SIZE - from} bytes at 512 KiB/s`);
+      const saved = (await store.get('m')) as DownloadRecord;
+      assert.equal(saved.state, 'completed');
+      assert.equal(saved.maxBytesPerSecond, 512 * 1024, "the runner's own saves kept the limit set while it ran");
+      assert.equal(sha256(await readFile(saved.target!)), sha256(body));
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
+  it('an upload under a 1 MiB/s limit takes about as long as the limit says, bytes intact', async () => {
+    const up = await createUploadHarness();
+    const ietf = await startIetfServer();
+    try {
+      const { file, sha256: expected } = await up.file('up.bin', 3 * MiB);
+      const started = Date.now();
+      const done = await (await up.task(file, ietf.endpoint, { bandwidth: new BandwidthLimits(MiB).gateFor('u') })).run(new AbortController().signal);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(done.state, 'completed');
+      assert.equal(ietf.sha256([...ietf.uploads.values()][0].id), expected);
+      assert.ok(seconds >= 2.2 && seconds < 10, `took ${seconds} s`);
+    } finally {
+      await ietf.close();
+      await up.cleanup();
+    }
   });
 
   it('CLI get --limit-rate 1M takes about as long as the limit says', async () => {
