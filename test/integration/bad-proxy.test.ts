@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TransferError, createHttpStack, newDownloadRecord, type DownloadRecord } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
-import { assertBuilt } from '../support/cli';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import { assertBuilt, runCli } from '../support/cli';
 import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 
@@ -72,5 +74,26 @@ describe('an unusable proxy setting (integration)', () => {
     const saved = (await h.store.get('w')) as DownloadRecord;
     assert.equal(saved.state, 'failed');
     assert.equal(saved.lastError?.code, 'ERR_PROXY_CONFIG');
+  });
+
+  it('CLI: HTTPS_PROXY=socks5:// is one warning line; http still downloads, https fails with ERR_PROXY_CONFIG', async function () {
+    assertBuilt();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-badproxy-'));
+    const saved = process.env.HTTPS_PROXY;
+    process.env.HTTPS_PROXY = 'socks5://user:secret@127.0.0.1:1080';
+    try {
+      const plain = await runCli(['get', server.url('/f.bin'), '-o', path.join(dir, 'f.bin')]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(sha256(await readFile(path.join(dir, 'f.bin'))), sha256(body));
+      assert.match(plain.stderr, /^warning ERR_PROXY_CONFIG: \$HTTPS_PROXY: only http and https proxies are supported/m);
+      const secure = await runCli(['get', 'https://localhost:9/f.bin', '-o', path.join(dir, 'g.bin'), '--retries', '0']);
+      assert.equal(secure.code, 1);
+      assert.match(secure.stderr, /^error ERR_PROXY_CONFIG: /m);
+      assert.doesNotMatch(plain.stderr + secure.stderr, /secret/);
+    } finally {
+      if (saved === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { TransferError } from '../../src/core/errors';
-import { headersForRedirect, parseHttpUrl, sameOrigin, splitUrlCredentials } from '../../src/core/http/client';
+import { headersForOrigin, headersForRedirect, parseHttpUrl, sameOrigin, splitUrlCredentials } from '../../src/core/http/client';
 
 const HEADERS: Record<string, string> = {
   authorization: 'Bearer secret',
@@ -149,5 +149,20 @@ describe('splitUrlCredentials', () => {
   it('leaves URLs without credentials, and text that is not a URL, as they are', () => {
     assert.deepEqual(splitUrlCredentials('https://example.com/f'), { url: 'https://example.com/f' });
     assert.deepEqual(splitUrlCredentials('not a url'), { url: 'not a url' });
+  });
+});
+
+describe('headersForOrigin (the CLI\'s --header)', () => {
+  const bound = headersForOrigin('https://api.example.com/v1/file?x=1', { 'X-Api-Key': 'k' });
+
+  it('gives the headers to URLs of the same origin, whatever the path', async () => {
+    assert.deepEqual(await bound('https://api.example.com/other'), { 'X-Api-Key': 'k' });
+    assert.deepEqual(await bound('https://API.example.com:443/'), { 'X-Api-Key': 'k' });
+  });
+
+  it('gives nothing to another host, port or scheme, or to text that is not a URL', async () => {
+    for (const url of ['https://cdn.example.com/f', 'https://api.example.com:8443/f', 'http://api.example.com/f', 'not a url']) {
+      assert.deepEqual(await bound(url), {}, url);
+    }
   });
 });
