@@ -41,7 +41,7 @@ import {
   type BrowserSession,
   type CodeServer,
 } from './harness/codeServer';
-import { openWorkbench, runCommand, screenshot, statusBarText, waitFor } from './harness/ui';
+import { openWorkbench, pickQuickItem, runCommand, screenshot, statusBarText, waitFor } from './harness/ui';
 import { startE2eServers, startE2eTusServer, type E2eServers, type E2eTusServer } from './support/servers';
 import type { SuiteResult } from './suite/index';
 import { machineUiTests } from './ui/machines.ui';
@@ -291,8 +291,7 @@ async function runChinese(previous: CodeServer): Promise<CodeServer> {
     await page.mouse.move(900, 600);
     await screenshot(page, OUTPUT, '10-zh-cn-transfers');
     await runCommand(page, '传输: 显示详细信息', { timeoutMs: 30_000 });
-    const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'details.bin' }).first();
-    await pick.click({ timeout: 20_000 });
+    await pickQuickItem(page, 'details.bin', 20_000, { filter: true });
     const doc = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await doc.locator('#pieces-title', { hasText: '分块' }).waitFor({ state: 'visible', timeout: 30_000 });
     const verified = await doc.locator('#requests tr.verify').innerText({ timeout: 20_000 });

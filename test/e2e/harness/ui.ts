@@ -74,8 +74,12 @@ export async function runCommand(page: Page, title: string, opts: { key?: string
   await rows.nth(exact >= 0 ? exact : 0).click();
 }
 
-/** Clicks the row of the open quick pick whose label contains `label`. */
-export async function pickQuickItem(page: Page, label: string, timeoutMs = 20000): Promise<void> {
+/**
+ * Clicks the row of the open quick pick whose label contains `label`. filter: type it first, so a
+ * row below the visible part of a long list comes into view.
+ */
+export async function pickQuickItem(page: Page, label: string, timeoutMs = 20000, opts: { filter?: boolean } = {}): Promise<void> {
+  if (opts.filter) await page.locator(QUICK_INPUT_BOX).fill(label, { timeout: timeoutMs });
   const item = page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: label }).first();
   await item.waitFor({ state: 'visible', timeout: timeoutMs });
   await item.click({ timeout: timeoutMs });

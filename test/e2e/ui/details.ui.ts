@@ -19,7 +19,7 @@ function webview(page: Page): FrameLocator {
 export function detailsUiTests(): UiTest[] {
   return [
     {
-      name: 'B7 Show Details during a segmented download: connections in flight, Range requests answered 206, a speed graph',
+      name: 'D1 Show Details during a segmented download: connections in flight, Range requests answered 206, a speed graph',
       async run(ctx) {
         const { page, servers } = ctx;
         // 4 connections (the default) of 1.5 MiB/s each: about 8 s, long enough to look at.
@@ -28,7 +28,7 @@ export function detailsUiTests(): UiTest[] {
         await waitForRow(page, NAME, (l) => isRunningRow(l) && (percentOf(l) ?? 0) >= 2, 'running', 60000);
         await runCommand(page, 'Transfers: Show Details');
         try {
-          await pickQuickItem(page, NAME);
+          await pickQuickItem(page, NAME, 20000, { filter: true });
           const doc = webview(page);
           await doc.locator('#pieces .bar').waitFor({ state: 'visible', timeout: 30000 });
           const colours = await waitFor(async () => {
@@ -50,6 +50,11 @@ export function detailsUiTests(): UiTest[] {
             return count >= 2 ? count : undefined;
           }, 'a speed line per connection', 20000, 250);
           ctx.log(`speed lines per connection: ${lines}`);
+          // A few seconds of graph for the screenshot (one point a second), if the download lasts that long.
+          await waitFor(async () => {
+            const points = (await doc.locator('#speed svg polyline.total').getAttribute('points')) ?? '';
+            return points.trim().split(/\s+/).length >= 5 || undefined;
+          }, 'five points on the speed graph', 8000, 250).catch(() => ctx.log('the graph has fewer than five points'));
           await shot(ctx, '8-details-view');
           await waitForRow(page, NAME, (l) => /Completed/.test(l), 'completed', 90000);
           const verified = await waitFor(async () => {
