@@ -45,7 +45,8 @@
   function speedGraph(model) {
     const { samples, colours, limit, max } = model.speed;
     const section = el('section', { id: 'speed', 'aria-labelledby': 'speed-title' }, [el('h2', { id: 'speed-title' }, [model.strings.speed])]);
-    if (samples.length < 2) {
+    // Nothing measured yet (the panel opened after the transfer ran): say so rather than draw a flat line.
+    if (samples.length < 2 || samples.every((s) => s.total === 0)) {
       section.append(el('p', { class: 'note' }, [model.strings.noSamples]));
       return section;
     }
