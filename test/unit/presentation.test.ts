@@ -147,3 +147,22 @@ describe('what the status bar says', () => {
     assert.equal(statusSummary([], english), undefined);
   });
 });
+
+describe('speed limits where the user looks', () => {
+  const limited = snap(downloadAt(20 * MiB, { state: 'running', maxBytesPerSecond: 512 * 1024 }), {
+    progress: { id: 'd1', bytes: 20 * MiB, length: 64 * MiB, bytesPerSecond: 512 * 1024, etaSeconds: 88 },
+  });
+
+  it("the row ends with the transfer's own limit, in English and Chinese", () => {
+    assert.match(describeRow(limited, english, NOW), / · limit 512 KiB\/s$/);
+    assert.match(describeRow(limited, chinese, NOW), /限速 512 KiB\/s$/);
+    assert.doesNotMatch(describeRow(snap(downloadAt(20 * MiB, { state: 'running' })), english, NOW), /limit/);
+  });
+
+  it('the status bar tooltip names the global limit and the limit of each running transfer', () => {
+    const tooltip = statusSummary([limited], english, 4 * MiB)?.tooltip ?? '';
+    assert.match(tooltip, /^Speed limit for all transfers: 4\.0 MiB\/s$/m);
+    assert.match(tooltip, /^Speed limit for big\.iso: 512 KiB\/s$/m);
+    assert.doesNotMatch(statusSummary([snap(downloadAt(1, { state: 'running' }))], english)?.tooltip ?? '', /Speed limit/);
+  });
+});
