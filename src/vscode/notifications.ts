@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { TransferManager, TransferState } from '../core';
 import { Commands } from './ids';
-import { displayName, failureNotice } from './presentation';
+import { displayName, failureNotice, fellBackToPlainPut, plainPutNotice } from './presentation';
 
 /**
  * Tells the user when a transfer this window ran completes or fails, with actions. Never modal;
@@ -9,6 +9,8 @@ import { displayName, failureNotice } from './presentation';
  */
 export class TransferNotifications implements vscode.Disposable {
   private readonly lastState = new Map<string, TransferState>();
+  /** Uploads whose protocol was still to be detected: a fall-back to plain PUT is said once. */
+  private readonly detecting = new Set<string>();
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly manager: TransferManager) {
@@ -18,6 +20,12 @@ export class TransferNotifications implements vscode.Disposable {
         return;
       }
       const { record, held } = change.snapshot;
+      if (record.kind === 'upload' && !held) {
+        if (record.protocol === undefined) this.detecting.add(change.id);
+        else if (this.detecting.delete(change.id) && fellBackToPlainPut(record)) {
+          void vscode.window.showWarningMessage(plainPutNotice(change.snapshot, vscode.l10n));
+        }
+      }
       const before = this.lastState.get(change.id);
       this.lastState.set(change.id, record.state);
       if (held || before !== 'running' || before === record.state) return;

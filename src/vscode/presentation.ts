@@ -228,3 +228,17 @@ export function failureNotice(snapshot: TransferSnapshot, l10n: L10n): string {
   }
   return l10n.t('Upload of {0} to {1} failed: {2}', displayName(snapshot), host, cause);
 }
+
+/** Detection found no resumable protocol: the upload goes in one plain PUT, which cannot resume. */
+export function fellBackToPlainPut(record: TransferSnapshot['record']): boolean {
+  return record.kind === 'upload' && record.protocol === 'put' && record.resumable === false;
+}
+
+/** Said when an upload falls back to plain PUT, so that it is never silent. */
+export function plainPutNotice(snapshot: TransferSnapshot, l10n: L10n): string {
+  return l10n.t(
+    '{0} goes to {1} in one plain PUT: the endpoint offers no resumable upload protocol, so an interrupted upload starts again from the beginning.',
+    displayName(snapshot),
+    uploadHost(snapshot) ?? snapshot.record.url,
+  );
+}

@@ -6,7 +6,7 @@ import {
   type TransferSnapshot,
   type UploadRecord,
 } from '../../src/core';
-import { describe as describeRow, failureNotice, tooltipMarkdown } from '../../src/vscode/presentation';
+import { describe as describeRow, failureNotice, fellBackToPlainPut, plainPutNotice, tooltipMarkdown } from '../../src/vscode/presentation';
 import { statusSummary } from '../../src/vscode/statusText';
 import { chinese, english } from '../support/l10n';
 
@@ -105,6 +105,16 @@ describe('what a row says', () => {
     );
     assert.match(describeRow(s, english, NOW), /cannot resume · ↑ to files\.example\.com$/);
     assert.equal(failureNotice(snap(download({ state: 'failed', lastError: { code: 'ERR_HTTP_STATUS', message: '404', status: 404 } })), english), 'Download of big.iso failed: The server answered with HTTP status 404.');
+  });
+
+  it('an upload that falls back to plain PUT is told so, once detection found nothing better', () => {
+    const detected = upload({ state: 'running', protocol: 'put', resumable: false });
+    assert.equal(fellBackToPlainPut(detected), true);
+    assert.equal(fellBackToPlainPut(upload({ state: 'running', protocol: 'tus', resumable: true })), false);
+    assert.equal(
+      plainPutNotice(snap(detected), english),
+      'big.iso goes to files.example.com in one plain PUT: the endpoint offers no resumable upload protocol, so an interrupted upload starts again from the beginning.',
+    );
   });
 
   it('Chinese rows and tooltips use the full-width colon', () => {
