@@ -17,6 +17,7 @@ import {
   isOnAnotherMachine,
   loadOrCreateMachineId,
   machineLabel,
+  otherMachineOf,
   recordingHttpClient,
   salvageDownload,
   type Exchange,
@@ -187,6 +188,11 @@ class Runtime implements vscode.Disposable {
   async restoreFromState(): Promise<void> {
     const { invalid } = this.store.loadAll();
     for (const bad of invalid) {
+      const owner = otherMachineOf(bad.raw, this.machine);
+      if (owner) {
+        this.log.warn(`[${bad.id}] saved state of ${owner.label} is invalid here (${bad.reason}): left as it is`);
+        continue;
+      }
       const salvaged = salvageDownload(bad.id, bad.raw, bad.reason, Date.now());
       this.log.warn(`[${bad.id}] saved state is invalid (${bad.reason}): ${salvaged ? 'will start again from byte 0' : 'dropped'}`);
       if (salvaged) await this.store.put(salvaged);

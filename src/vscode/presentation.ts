@@ -186,6 +186,8 @@ export function tooltipMarkdown(snapshot: TransferSnapshot, l10n: L10n, now = Da
     row(l10n.t('Protocol'), protocolText(record.protocol, record.resumable, l10n), false);
     row(l10n.t('Upload URL'), record.uploadUrl ? redactUrl(record.uploadUrl) : undefined);
   }
+  // Every window of every machine lists this row: say where its bytes are.
+  row(l10n.t('Machine'), record.machine?.label, false);
   const restart = localizeRestart(record.restartCode, l10n);
   if (restart) lines.push(`- ${escape(restart)}`);
   if (record.lastError && record.state !== 'failed') {

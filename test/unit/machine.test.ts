@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { adoptIfFound, evidencePaths } from '../../src/core/state/adoption';
-import { loadOrCreateMachineId, machineLabel, whereIs, type MachineRef } from '../../src/core/state/machine';
+import { loadOrCreateMachineId, machineLabel, otherMachineOf, whereIs, type MachineRef } from '../../src/core/state/machine';
 import { RECORD_SCHEMA_VERSION, salvageDownload, validateRecord, type DownloadRecord, type UploadRecord } from '../../src/core/state/record';
 
 const LAPTOP: MachineRef = { id: 'laptop-0000-1111', label: 'laptop' };
@@ -96,6 +96,16 @@ describe('whereabouts of a record', () => {
     assert.ok(validateRecord(upload({ machine: BOX })).ok);
     const bad = validateRecord({ ...download(), machine: { label: 'x' } });
     assert.deepEqual(bad, { ok: false, reason: 'machine malformed' });
+  });
+
+  it("names the other machine of a stored value it cannot validate, so that nobody salvages or deletes it here", () => {
+    const newer = { schemaVersion: 2, id: 'x', whatever: true, machine: { id: BOX.id, label: BOX.label } };
+    assert.deepEqual(otherMachineOf(newer, LAPTOP), BOX);
+    assert.equal(otherMachineOf(newer, BOX), undefined, 'its own machine may salvage it');
+    assert.equal(otherMachineOf({ schemaVersion: 2 }, LAPTOP), undefined, 'no machine: nobody knows');
+    assert.equal(otherMachineOf({ machine: { id: '' } }, LAPTOP), undefined);
+    assert.equal(otherMachineOf('garbage', LAPTOP), undefined);
+    assert.deepEqual(otherMachineOf({ machine: { id: 'abc' } }, LAPTOP), { id: 'abc', label: 'abc' });
   });
 
   it('a record salvaged after failing validation still belongs to its machine', () => {

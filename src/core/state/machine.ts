@@ -23,6 +23,21 @@ export function whereIs(record: TransferRecord, here: MachineRef): Whereabouts {
   return record.machine.id === here.id ? 'here' : 'other';
 }
 
+/**
+ * The machine another machine's stored value names, read without trusting the rest of it. A
+ * record this window cannot validate (say, saved by a newer version on a remote) must be left as
+ * it is when it belongs to another machine: salvaging or deleting it would destroy that
+ * machine's state.
+ */
+export function otherMachineOf(raw: unknown, here: MachineRef): MachineRef | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const machine = (raw as { machine?: unknown }).machine;
+  if (typeof machine !== 'object' || machine === null) return undefined;
+  const { id, label } = machine as { id?: unknown; label?: unknown };
+  if (typeof id !== 'string' || id === '' || id === here.id) return undefined;
+  return { id, label: typeof label === 'string' ? label : id };
+}
+
 const MACHINE_ID_FILE = 'machine-id';
 const VALID_ID = /^[\w-]{8,128}$/;
 

@@ -405,6 +405,16 @@ describe('Resumable Transfers in a real editor', function () {
       assert.equal(api.savedRecord(id), undefined, 'Remove forgets the record');
     });
 
+    it("leaves another machine's record alone when it does not validate here (say, a newer version saved it)", async () => {
+      const id = `e2e-${RUN}-theirs-newer`;
+      const raw = { schemaVersion: 99, id, kind: 'download', url: `${origin}/${RUN}/newer.bin`, targetDir: workspace, machine: OTHER, somethingNew: [1, 2] };
+      await api.seedRecord(id, raw);
+      await api.restoreFromState();
+      assert.equal(api.get(id), undefined, 'not listed: it cannot be read here');
+      assert.deepEqual(api.savedRecord(id), raw, 'neither salvaged nor deleted');
+      await api.seedRecord(id, undefined);
+    });
+
     it('adopts a record saved without a machine when its folder is here, and runs it', async () => {
       const served = await file('adopted.bin', { size: 256 * 1024, seed: 23 });
       const id = `e2e-${RUN}-adopted`;
