@@ -82,7 +82,8 @@ export function machineUiTests(): UiTest[] {
       name: "B6 seeded records: after a reload only this machine's runs; another machine's row shows its label, offers only Remove, gets no file or folder",
       async run(ctx: UiContext) {
         const { page, servers, workspace } = ctx;
-        const mine = servers.serve({ path: '/ui/machines/mine.bin', size: 12 * MiB, seed: 601, rateBytesPerSec: 3 * MiB });
+        // Slow enough (per connection) to read the status bar while it runs.
+        const mine = servers.serve({ path: '/ui/machines/mine.bin', size: 16 * MiB, seed: 601, rateBytesPerSec: MiB / 2 });
         const theirs = servers.serve({ path: '/ui/machines/theirs.bin', size: 12 * MiB, seed: 602 });
         const theirUpload = servers.fault.url('/ui/machines/uploads/');
         const theirDir = path.join(workspace, 'on-build-box');
@@ -145,7 +146,7 @@ export function machineUiTests(): UiTest[] {
         await page.mouse.move(900, 600);
         await screenshot(page, ctx.shotsDir, '8-another-machines-rows');
 
-        const done = await waitForRow(page, 'mine.bin', (l) => /Completed/.test(l), "this machine's transfer completed", 60000);
+        const done = await waitForRow(page, 'mine.bin', (l) => /Completed/.test(l), "this machine's transfer completed", 90000);
         ctx.log(`my row: "${done}"`);
         assert(sha256File(path.join(workspace, 'mine.bin')) === mine.sha256, 'mine.bin has the served content');
         const after = servers.requests().filter((r) => r.seq >= seq);
