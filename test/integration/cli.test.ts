@@ -147,7 +147,7 @@ describe('CLI get', function () {
     await server.close();
     const result = await runCli(['get', `http://127.0.0.1:${port}/x`, '-o', dir, '--retries', '1']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /ERR_RETRIES_EXHAUSTED: gave up after repeated failures: network error .*ECONNREFUSED/);
+    assert.match(result.stderr, /ERR_RETRIES_EXHAUSTED: gave up after 1 retry: network error .*ECONNREFUSED/);
   });
 
   describe('one writer per file, across processes', () => {

@@ -20,14 +20,15 @@ describe('upload: errors and the non-resumable fallback', function () {
     await h.cleanup();
   });
 
-  it('a dead endpoint (connection refused) fails with ERR_NETWORK after the retries, record kept', async () => {
+  it('a dead endpoint (connection refused) fails with ERR_RETRIES_EXHAUSTED (cause: connection refused) after the retries, record kept', async () => {
     const port = await freePort();
     const { file } = await h.file('a.bin', 1000);
     const task = await h.task(file, `http://127.0.0.1:${port}/files/`);
     const retries: number[] = [];
     task.onRetry((event) => retries.push(event.attempt));
     await assert.rejects(run(task), (e: TransferError) => {
-      assert.equal(e.code, 'ERR_NETWORK');
+      assert.equal(e.code, 'ERR_RETRIES_EXHAUSTED');
+      assert.equal(e.networkReason, 'connection-refused');
       assert.match(e.message, /ECONNREFUSED/);
       assert.match(e.message, /gave up after 4 retries/);
       return true;
@@ -35,7 +36,8 @@ describe('upload: errors and the non-resumable fallback', function () {
     assert.deepEqual(retries, [1, 2, 3, 4]);
     const saved = (await h.store.get(task.record.id)) as UploadRecord;
     assert.equal(saved.state, 'failed');
-    assert.equal(saved.lastError?.code, 'ERR_NETWORK');
+    assert.equal(saved.lastError?.code, 'ERR_RETRIES_EXHAUSTED');
+    assert.equal(saved.lastError?.networkReason, 'connection-refused');
   });
 
   it('403 is ERR_HTTP_STATUS at once, without a retry', async () => {
@@ -91,14 +93,14 @@ describe('upload: errors and the non-resumable fallback', function () {
   describe('CLI', () => {
     before(assertBuilt);
 
-    it('dead endpoint: exit 1 and one line "error ERR_NETWORK: ..."', async () => {
+    it('dead endpoint: exit 1 and one line "error ERR_RETRIES_EXHAUSTED: ..." naming the cause', async () => {
       const port = await freePort();
       const { file } = await h.file('d.bin', 100);
       const result = await runCli(['put', file, `http://127.0.0.1:${port}/up`, '--retries', '1']);
       assert.equal(result.code, 1);
       const errors = result.stderr.split('\n').filter((l) => l.startsWith('error '));
       assert.equal(errors.length, 1);
-      assert.match(errors[0], /^error ERR_NETWORK: network error for http:\/\/127\.0\.0\.1:\d+\/up: ECONNREFUSED/);
+      assert.match(errors[0], /^error ERR_RETRIES_EXHAUSTED: gave up after 1 retry: network error for http:\/\/127\.0\.0\.1:\d+\/up: ECONNREFUSED/);
     });
 
     it('403: exit 1 with ERR_HTTP_STATUS', async () => {

@@ -199,11 +199,17 @@ describe('upload task decisions (scripted HTTP)', () => {
     assert.ok(http.seen.filter((s) => s.method === 'PATCH').length > 3);
   });
 
-  it('a server that never takes a byte more is given up on after the retries, with the cause\'s code', async () => {
+  it('a server that never takes a byte more is given up on after the retries: ERR_RETRIES_EXHAUSTED carrying the cause, as for downloads', async () => {
     const server = tusServer({ patch: () => ({ status: 500 }) });
     const http = new ScriptedHttp(server.handler);
     const t = await task(http);
-    await assert.rejects(run(t), (e: TransferError) => e.code === 'ERR_HTTP_STATUS' && e.status === 500 && /gave up after 4 retries/.test(e.message));
+    await assert.rejects(run(t), (e: TransferError) => {
+      assert.equal(e.code, 'ERR_RETRIES_EXHAUSTED');
+      assert.equal(e.status, 500);
+      assert.match(e.message, /gave up after 4 retries: .*500/);
+      assert.ok(e.cause instanceof TransferError && e.cause.code === 'ERR_HTTP_STATUS', 'the cause is kept');
+      return true;
+    });
     assert.equal(http.seen.filter((s) => s.method === 'PATCH').length, 5);
     assert.equal(t.record.state, 'failed');
     assert.ok(t.record.uploadUrl, 'the upload URL is kept for a later resume');

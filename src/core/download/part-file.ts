@@ -98,6 +98,17 @@ export async function reservePartFile(target: string): Promise<boolean> {
   }
 }
 
+/** Deletes a download's partial data: its part file and a replacement that a restart left half-made. */
+export async function deletePartialData(target: string): Promise<void> {
+  const partPath = partPathFor(target);
+  try {
+    await fs.rm(partPath, { force: true });
+    await fs.rm(`${partPath}.new`, { force: true });
+  } catch (error) {
+    throw fromFileSystemError(error, `delete ${partPath}`);
+  }
+}
+
 /**
  * Opens the part file for writing at explicit offsets, creating it if needed and cutting it to
  * `truncateTo` so that its size never claims bytes the record does not vouch for. Never through

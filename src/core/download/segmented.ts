@@ -9,7 +9,7 @@ import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planne
 import { chooseIfRange, formatRange, parseUnsatisfiedRange, sameRepresentation } from '../http/range';
 import { readAt } from './part-file';
 import type { DownloadRecord, Segment } from '../state/record';
-import { RestartNeeded, SegmentationRefused } from './restart';
+import { RestartNeeded, SegmentationRefused } from '../transfer/restart';
 import { StallWatch } from '../http/stall';
 import { passGate, type BandwidthGate } from '../bandwidth/limits';
 

@@ -6,13 +6,13 @@ import {
   abortReasonOf,
   fromFileSystemError,
   redactUrl,
-  throwIfAborted,
   type TransferErrorCode,
 } from '../errors';
 import { nextFreeName, pickServerFilename, resolveInside } from '../filename';
 import { networkError, type HttpClient, type HttpResponse, type OriginHeaders } from '../http/client';
 import {
   createPartFile,
+  deletePartialData,
   exists,
   fileSize,
   identityOf,
@@ -28,12 +28,12 @@ import {
 import { ProgressSaver } from './progress-saver';
 import { chooseIfRange, parseContentLength } from '../http/range';
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy, type Segment } from '../state/record';
-import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
 import { DEFAULT_MIN_SPLIT_BYTES } from './planner';
-import { RestartNeeded, SegmentationRefused, type WholeFileResponse } from './restart';
+import { RestartNeeded, SegmentationRefused, type WholeFileResponse } from '../transfer/restart';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
-import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
+import { MAX_RESTARTS, RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { fetchSegments, rejectEncoded, type FlowingBody, type SegmentHost } from './segmented';
 import { UNLIMITED, type BandwidthGate } from '../bandwidth/limits';
 
@@ -72,8 +72,6 @@ export interface DownloadOptions extends RunnerBaseOptions {
 
 
 const DEFAULT_OVERLAP = 16 * 1024;
-/** Restarts from byte 0 within one run before we call the server unusable. */
-const MAX_RESTARTS = 3;
 
 /**
  * Downloads one file into `<target>.part` following the rules in ARCHITECTURE.md: validators
@@ -128,8 +126,32 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     await this.update({ state: 'running', lastError: undefined });
     this.logger.info(`${this.tag} start ${redactUrl(this.rec.url)}`);
     this.saver.start();
+    let fallbacks = 0;
     try {
-      return await this.runAttempts(signal);
+      return await this.runAttempts(signal, this.options.retry ?? DEFAULT_RETRY_POLICY, {
+        attempt: () => this.attempt(signal),
+        classify: async (caught) => {
+          if (!(caught instanceof SegmentationRefused)) return this.classify(caught, signal);
+          fallbacks += 1;
+          this.segmentationRefused = true;
+          this.logger.warn(`${this.tag} using one connection: ${caught.reason}`);
+          if (fallbacks > MAX_RESTARTS) return new TransferError('ERR_RANGE_MISMATCH', caught.reason);
+          if (!chooseIfRange(this.rec)) await this.restartFromZero(caught.reason, 'ERR_RANGE_MISMATCH');
+          return 'handled';
+        },
+        saved: () => this.highWater,
+        restart: async (why) => {
+          await this.restartFromZero(why.reason, why.code ?? 'ERR_CONTENT_CHANGED');
+          this.handedOver = why.wholeFile;
+        },
+        stopped: async (error) => {
+          if (error.reason === 'pause') await this.update({ state: 'paused' });
+          else if (error.reason === 'cancel') await this.update({ state: 'cancelled' });
+          else await this.update({});
+          this.logger.info(`${this.tag} stopped (${error.reason}) at ${downloadedBytes(this.rec)} bytes`);
+        },
+        beforeRetry: (error) => this.backOffHost(error),
+      });
     } finally {
       this.saver.stop();
       this.handedOver?.response.discard();
@@ -137,56 +159,9 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     }
   }
 
-  private async runAttempts(signal: AbortSignal): Promise<DownloadRecord> {
-    const budget = new RetryBudget(this.options.retry ?? DEFAULT_RETRY_POLICY);
-    let restarts = 0;
-    for (;;) {
-      try {
-        throwIfAborted(signal);
-        await this.attempt(signal);
-        return this.rec;
-      } catch (caught) {
-        const error = this.classify(caught, signal);
-        if (error instanceof SegmentationRefused) {
-          restarts += 1;
-          this.segmentationRefused = true;
-          this.logger.warn(`${this.tag} using one connection: ${error.reason}`);
-          if (restarts > MAX_RESTARTS) return this.fail(new TransferError('ERR_RANGE_MISMATCH', error.reason));
-          if (!chooseIfRange(this.rec)) await this.restartFromZero(error.reason, 'ERR_RANGE_MISMATCH');
-          continue;
-        }
-        if (error instanceof RestartNeeded) {
-          restarts += 1;
-          if (restarts > MAX_RESTARTS) {
-            return this.fail(new TransferError('ERR_CONTENT_CHANGED', `the file kept changing on the server (${error.reason})`));
-          }
-          await this.restartFromZero(error.reason, error.code ?? 'ERR_CONTENT_CHANGED');
-          this.handedOver = error.wholeFile;
-          continue;
-        }
-        if (error instanceof AbortError) {
-          await this.settle();
-          if (error.reason === 'pause') await this.update({ state: 'paused' });
-          else if (error.reason === 'cancel') await this.update({ state: 'cancelled' });
-          else await this.update({});
-          this.logger.info(`${this.tag} stopped (${error.reason}) at ${downloadedBytes(this.rec)} bytes`);
-          throw error;
-        }
-        budget.noteSaved(this.highWater);
-        this.backOffHost(error);
-        if (!isRetryable(error)) return this.fail(error);
-        const attempt = budget.nextAttempt();
-        if (attempt === undefined) {
-          return this.fail(
-            new TransferError('ERR_RETRIES_EXHAUSTED', `gave up after repeated failures: ${error.message}`, {
-              status: error.status,
-              cause: error,
-            }),
-          );
-        }
-        await this.waitToRetry(error, attempt, this.options.retry ?? DEFAULT_RETRY_POLICY, signal);
-      }
-    }
+  /** Deletes the partial data of a download that is not running (cancel, remove). */
+  async discard(): Promise<void> {
+    if (this.rec.target) await deletePartialData(this.rec.target);
   }
 
   /** 429, 503 or reset connections while using several connections: fewer for this host from now on. */
@@ -197,8 +172,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     this.logger.warn(`${this.tag} ${error.code} with ${this.lastConnections} connections: using at most ${limit} for this host`);
   }
 
-  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded | SegmentationRefused {
-    if (caught instanceof RestartNeeded || caught instanceof SegmentationRefused) return caught;
+  private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded {
+    if (caught instanceof RestartNeeded) return caught;
     if (signal.aborted) return new AbortError(abortReasonOf(signal));
     if (caught instanceof TransferError) return caught;
     return networkError(caught, this.rec.url, signal);

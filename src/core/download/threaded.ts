@@ -9,6 +9,7 @@ import type { DownloadRecord } from '../state/record';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import type { TransferStore } from '../state/store';
 import { deserializeError, serializeError, type FromWorker, type ToWorker, type WorkerDownloadSettings } from './worker-protocol';
+import { deletePartialData } from './part-file';
 
 export interface ThreadedDownloadOptions {
   /** Path of the bundled worker entry (dist/download-worker.js). */
@@ -49,6 +50,11 @@ export class ThreadedDownloadTask implements TransferRunner {
 
   get record(): DownloadRecord {
     return this.rec;
+  }
+
+  /** Deletes the partial data of a download that is not running (no worker needed for that). */
+  async discard(): Promise<void> {
+    if (this.rec.target) await deletePartialData(this.rec.target);
   }
 
   async checkpoint(): Promise<void> {

@@ -1,11 +1,9 @@
-import { promises as fs } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { systemClock, type Clock } from '../clock';
 import { AbortError, TransferError } from '../errors';
 import { Emitter, type Disposable, type Event } from '../events';
 import { silentLogger, type Logger } from '../logger';
-import { partPathFor } from '../download/part-file';
 import { initialSegments, type TransferRecord, type TransferState } from '../state/record';
 import { adoptIfFound } from '../state/adoption';
 import { whereIs, type MachineRef } from '../state/machine';
@@ -256,14 +254,13 @@ export class TransferManager implements Disposable {
     if (!entry || entry.record.state === 'completed' || entry.record.state === 'cancelled') return;
     if (this.refuseOnAnotherMachine(entry, 'cancelled') || (await this.heldElsewhere(entry))) return;
     if (entry.controller) await this.stop(entry, 'cancel');
-    else entry.record = await this.discardRemote(entry.record);
     // The cancel lost the race with the final rename: the file is complete and in place. Calling
     // it cancelled would hide it, and a retry would download it again under a new name.
-    if (entry.record.state === 'completed') {
+    if ((entry.record as TransferRecord).state === 'completed') {
       this.logger.info(`[${id}] cancel came after the download completed: keeping it`);
       return;
     }
-    await this.deletePartialData(entry.record);
+    entry.record = await this.discard(entry.record);
     await this.setState(entry, 'cancelled');
   }
 
@@ -281,8 +278,7 @@ export class TransferManager implements Disposable {
     }
     if (await this.heldElsewhere(entry)) return;
     if (entry.controller) await this.stop(entry, 'cancel');
-    else if (entry.record.state !== 'completed' && entry.record.state !== 'cancelled') await this.discardRemote(entry.record);
-    if (entry.record.state !== 'completed') await this.deletePartialData(entry.record);
+    if (entry.record.state !== 'completed') await this.discard(entry.record);
     await this.forget(id);
   }
 
@@ -514,28 +510,23 @@ export class TransferManager implements Disposable {
     await entry.running;
   }
 
-  /** A stopped upload still holds a resource on the server: let its runner release it. */
-  private async discardRemote(record: TransferRecord): Promise<TransferRecord> {
-    if (record.kind !== 'upload' || !record.uploadUrl) return record;
+  /**
+   * What a transfer that is not running still holds (a download's part file, an upload's
+   * resource on the server) is given up by its runner: the manager knows no file paths.
+   */
+  private async discard(record: TransferRecord): Promise<TransferRecord> {
     const runner = this.options.createRunner(record, {
       store: this.options.store,
       guard: async () => undefined,
       bandwidth: this.bandwidthFor(record.id),
     });
     try {
-      await runner.discard?.();
+      await runner.discard();
       return runner.record;
     } catch (error) {
-      this.logger.warn(`[${record.id}] could not release the upload on the server: ${String(error)}`);
+      this.logger.warn(`[${record.id}] could not discard its partial data: ${String(error)}`);
       return record;
     }
-  }
-
-  private async deletePartialData(record: TransferRecord): Promise<void> {
-    if (record.kind !== 'download' || !record.target) return;
-    await fs.rm(partPathFor(record.target), { force: true }).catch((error: unknown) => {
-      this.logger.warn(`[${record.id}] could not delete partial data: ${String(error)}`);
-    });
   }
 
   /** Lease renewal for our runners, and a refresh of rows another owner is running. */

@@ -1,13 +1,39 @@
 import { systemClock, type Clock } from '../clock';
-import type { TransferError } from '../errors';
+import { AbortError, TransferError, throwIfAborted } from '../errors';
 import { Emitter, type Event } from '../events';
 import { silentLogger, type Logger } from '../logger';
 import type { Segment, TransferRecord } from '../state/record';
 import { RecordKeeper } from '../state/record-keeper';
-import { retryDelay, parseRetryAfter, type RetryPolicy } from './retry';
+import { RestartNeeded } from './restart';
+import { RetryBudget, isRetryable, retryDelay, parseRetryAfter, type RetryPolicy } from './retry';
 import type { TransferProgress } from './runner';
 import { SpeedMeter, etaSeconds } from '../speed';
 import type { TransferStore } from '../state/store';
+
+/** Restarts from byte 0 within one run before the transfer is given up. */
+export const MAX_RESTARTS = 3;
+
+/**
+ * What a runner plugs into the failure funnel (RunnerBase.runAttempts): how to make one attempt,
+ * how to read a failure, how to start over, and how to record a stop.
+ */
+export interface AttemptSteps {
+  /** One pass; resolves when the transfer is complete. */
+  attempt(): Promise<void>;
+  /**
+   * What a failure is: a TransferError (AbortError for a stop), a RestartNeeded, or something
+   * the runner handled itself (`'handled'`: try again at once, e.g. with fewer connections).
+   */
+  classify(caught: unknown): Promise<TransferError | RestartNeeded | 'handled'>;
+  /** Bytes saved so far: only progress past the furthest point resets the retry counter. */
+  saved(): number;
+  /** Starts over from byte 0 (a download's new generation, an upload's new creation). */
+  restart(why: RestartNeeded): Promise<void>;
+  /** Records a stop (pause, cancel, shutdown); the funnel rethrows the AbortError. */
+  stopped(error: AbortError): Promise<void>;
+  /** Sees every retryable failure before the wait (e.g. fewer connections for a host). */
+  beforeRetry?(error: TransferError): void;
+}
 
 export interface TransferRetryEvent {
   id: string;
@@ -90,6 +116,60 @@ export abstract class RunnerBase<T extends TransferRecord> {
 
   protected update(patch: Partial<T>): Promise<void> {
     return this.keeper.update(patch);
+  }
+
+  /**
+   * The one failure funnel of downloads and uploads: attempts until success, a stop, or a failure
+   * for good. A restart from byte 0 is allowed MAX_RESTARTS times per run; a retryable failure
+   * waits (backoff, Retry-After) and tries again while the budget lasts, a budget that only
+   * progress past the furthest saved point renews; giving up is ERR_RETRIES_EXHAUSTED for both
+   * kinds, carrying the last cause (its status and network reason reach the record).
+   */
+  protected async runAttempts(signal: AbortSignal, policy: RetryPolicy, steps: AttemptSteps): Promise<T> {
+    const budget = new RetryBudget(policy, steps.saved());
+    let restarts = 0;
+    for (;;) {
+      try {
+        throwIfAborted(signal);
+        await steps.attempt();
+        return this.rec;
+      } catch (caught) {
+        let error = await steps.classify(caught);
+        if (error === 'handled') continue;
+        if (error instanceof RestartNeeded) {
+          restarts += 1;
+          const code = error.code ?? 'ERR_CONTENT_CHANGED';
+          if (restarts > MAX_RESTARTS) return this.fail(new TransferError(code, `gave up after ${MAX_RESTARTS} restarts: ${error.reason}`));
+          try {
+            await steps.restart(error);
+            continue;
+          } catch (failure) {
+            // E.g. the local file vanished: reported like any other failure, the record stays.
+            const reported = await steps.classify(failure);
+            if (!(reported instanceof TransferError)) throw failure;
+            error = reported;
+          }
+        }
+        if (error instanceof AbortError) {
+          await this.settle();
+          await steps.stopped(error);
+          throw error;
+        }
+        budget.noteSaved(steps.saved());
+        if (!isRetryable(error)) return this.fail(error);
+        steps.beforeRetry?.(error);
+        const attempt = budget.nextAttempt();
+        if (attempt === undefined) {
+          return this.fail(
+            new TransferError('ERR_RETRIES_EXHAUSTED', `gave up after ${policy.retries} ${policy.retries === 1 ? 'retry' : 'retries'}: ${error.message}`, {
+              status: error.status,
+              cause: error,
+            }),
+          );
+        }
+        await this.waitToRetry(error, attempt, policy, signal);
+      }
+    }
   }
 
   /** Records the failure for good (the record stays, resumable by the user) and throws it. */

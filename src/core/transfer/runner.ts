@@ -27,6 +27,9 @@ export interface TransferRunner {
   run(signal: AbortSignal): Promise<TransferRecord>;
   /** Saves the current record now (renews the ownership lease). */
   checkpoint(): Promise<void>;
-  /** Gives up server-side state of a transfer that is not running (an upload's resource). */
-  discard?(): Promise<void>;
+  /**
+   * Gives up everything a transfer that is not running keeps (a download's part file, an
+   * upload's resource on the server): the runner owns its files, the manager knows no paths.
+   */
+  discard(): Promise<void>;
 }

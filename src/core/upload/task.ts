@@ -9,8 +9,8 @@ import { AbortError, TransferError, abortReasonOf, fromFileSystemError, redactUr
 import { networkError, type HttpClient, type HttpResponse, type OriginHeaders } from '../http/client';
 import type { UploadFingerprint, UploadRecord } from '../state/record';
 import type { TransferStore } from '../state/store';
-import { RestartNeeded } from '../download/restart';
-import { DEFAULT_RETRY_POLICY, RetryBudget, isRetryable, type RetryPolicy } from '../transfer/retry';
+import { RestartNeeded } from '../transfer/restart';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transfer/retry';
 import type { TransferProgress, TransferRunner } from '../transfer/runner';
 import { RunnerBase, type RunnerBaseOptions, type TransferRetryEvent } from '../transfer/runner-base';
 import { detectEndpoint, probeHeaders, classifyEndpoint, type EndpointCapabilities } from './detect';
@@ -57,8 +57,6 @@ export interface UploadOptions extends RunnerBaseOptions {
   bandwidth?: BandwidthGate;
 }
 
-/** Restarts from byte 0 within one run before we give up. */
-const MAX_RESTARTS = 3;
 const READ_CHUNK = 1024 * 1024;
 /** Under a speed limit a read is sent in pieces this big, so the rate stays smooth. */
 const LIMITED_PIECE = 64 * 1024;
@@ -99,7 +97,6 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
   private uploader?: ProtocolUploader;
   /** For PUT protocols: the file's URL when the endpoint is a folder (see webdav-folder.ts). */
   private putTarget?: string;
-  private budget?: RetryBudget;
   private lastPersist = 0;
   /** Bytes handed to the connection by the request under way, and where that request started. */
   private inFlight = { start: 0, sent: 0 };
@@ -120,50 +117,15 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
    */
   async run(signal: AbortSignal): Promise<UploadRecord> {
     const policy = this.options.retry ?? DEFAULT_RETRY_POLICY;
-    this.budget = new RetryBudget(policy, this.rec.offset);
-    let restarts = 0;
     await this.update({ state: 'running', lastError: undefined });
     this.logger.info(`${this.tag} upload ${this.rec.source} → ${redactUrl(this.rec.url)}`);
-    for (;;) {
-      try {
-        throwIfAborted(signal);
-        await this.attempt(signal);
-        return this.rec;
-      } catch (caught) {
-        const error = this.classify(caught, signal);
-        if (error instanceof RestartNeeded) {
-          restarts += 1;
-          const code = error.code ?? 'ERR_UPLOAD_GONE';
-          if (restarts > MAX_RESTARTS) {
-            return this.fail(new TransferError(code, `gave up after ${MAX_RESTARTS} restarts: ${error.reason}`));
-          }
-          try {
-            await this.restartFromZero(error.reason, code, signal);
-          } catch (failure) {
-            // E.g. the file vanished: report it like any other failure, the record stays.
-            const reported = this.classify(failure, signal);
-            if (reported instanceof AbortError) return this.stopped(reported);
-            if (reported instanceof TransferError) return this.fail(reported);
-            throw failure;
-          }
-          continue;
-        }
-        if (error instanceof AbortError) return this.stopped(error);
-        this.budget.noteSaved(this.rec.offset);
-        if (!isRetryable(error)) return this.fail(error);
-        const attempt = this.budget.nextAttempt();
-        if (attempt === undefined) {
-          // Keep the cause's code (ERR_NETWORK for a dead endpoint): it is what the user must fix.
-          return this.fail(
-            new TransferError(error.code, `${error.message} (gave up after ${policy.retries} retries)`, {
-              status: error.status,
-              cause: error,
-            }),
-          );
-        }
-        await this.waitToRetry(error, attempt, policy, signal);
-      }
-    }
+    return this.runAttempts(signal, policy, {
+      attempt: () => this.attempt(signal),
+      classify: async (caught) => this.classify(caught, signal),
+      saved: () => this.rec.offset,
+      restart: (why) => this.restartFromZero(why.reason, why.code ?? 'ERR_UPLOAD_GONE', signal),
+      stopped: (error) => this.stopped(error),
+    });
   }
 
   private classify(caught: unknown, signal: AbortSignal): TransferError | RestartNeeded {
@@ -227,7 +189,6 @@ export class UploadTask extends RunnerBase<UploadRecord> implements TransferRunn
     }
     this.inFlight = { start: state.offset, sent: 0 };
     await this.update({ offset: state.offset, uploadUrl: state.uploadUrl ?? this.rec.uploadUrl, expiresAt: state.expiresAt ?? this.rec.expiresAt });
-    this.budget?.noteSaved(state.offset);
     this.tick(true);
   }
 
