@@ -79,7 +79,9 @@ describe('segmented downloads against the fault server', function () {
     assert.ok(ranged.every((r) => r.status === 206));
     assert.equal(done.restartReason, undefined, 'never started over');
     assert.ok(!h.logs.some((l) => /using one connection/.test(l)), h.logs.join('\n'));
-    assert.ok(server.totalBodyBytesSent('/cdn.bin') < 1.5 * SIZE, `${server.totalBodyBytesSent('/cdn.bin')} bytes moved for ${SIZE}`);
+    // Past a segment's end the server keeps sending until the connection closes: what was already on
+    // the wire is lost, more on a loaded machine, so the bound is looser than for exact answers.
+    assert.ok(server.totalBodyBytesSent('/cdn.bin') < 2 * SIZE, `${server.totalBodyBytesSent('/cdn.bin')} bytes moved for ${SIZE}`);
   });
 
   it('a server that refuses bounded ranges: the missing runs finish on one connection with open-ended ranges', async () => {
