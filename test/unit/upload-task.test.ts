@@ -221,10 +221,14 @@ describe('upload task decisions (scripted HTTP)', () => {
     const server = tusServer({ patch: (_request, stored) => ({ status: 204, headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(stored.length) } }) });
     const http = new ScriptedHttp(server.handler);
     const t = await task(http);
-    await assert.rejects(run(t), (e: TransferError) => e.code === 'ERR_NO_PROGRESS' && /gave up after 4 retries/.test(e.message));
+    await assert.rejects(
+      run(t),
+      (e: TransferError) => e.code === 'ERR_RETRIES_EXHAUSTED' && e.cause instanceof TransferError && e.cause.code === 'ERR_NO_PROGRESS' && /gave up after 4 retries/.test(e.message),
+    );
     assert.equal(http.seen.filter((s) => s.method === 'PATCH').length, 5, 'one try and four retries, then it stops');
     assert.equal(t.record.state, 'failed');
-    assert.equal(t.record.lastError?.code, 'ERR_NO_PROGRESS');
+    assert.equal(t.record.lastError?.code, 'ERR_RETRIES_EXHAUSTED');
+    assert.match(t.record.lastError?.message ?? '', /ERR_NO_PROGRESS|offset/i);
   });
 
   it('tus: a server that keeps nothing twice and then keeps the chunk finishes the upload', async () => {
