@@ -84,11 +84,14 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
     assert.ok(bodies.every((e) => e.status < 300), 'no 413');
   });
 
-  it('a server that answers 204 to an append without keeping it is retried under the budget, then ERR_NO_PROGRESS', async () => {
+  it('a server that answers 204 to an append without keeping it is retried under the budget, then ERR_RETRIES_EXHAUSTED (cause ERR_NO_PROGRESS)', async () => {
     server = await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => true });
     const { file } = await h.file('kept-nothing.bin', 3 * MiB);
     const task = await h.task(file, server.endpoint);
-    await assert.rejects(run(task), (e: TransferError) => e.code === 'ERR_NO_PROGRESS' && /gave up after/.test(e.message));
+    await assert.rejects(
+      run(task),
+      (e: TransferError) => e.code === 'ERR_RETRIES_EXHAUSTED' && e.cause instanceof TransferError && e.cause.code === 'ERR_NO_PROGRESS' && /gave up after/.test(e.message),
+    );
     const patches = server.log.filter((e) => e.method === 'PATCH').length;
     assert.ok(patches >= 2 && patches <= 10, `${patches} PATCHes: bounded by the retry budget`);
     assert.equal(task.record.state, 'failed');
