@@ -1,5 +1,5 @@
 /**
- * UI test B6: a transfer belongs to the machine that holds its bytes.
+ * UI tests M1 and M2: a transfer belongs to the machine that holds its bytes.
  *
  * Desktop VS Code keeps globalState on the machine it was started from and shares it with every
  * local and remote window, so a window sees records of transfers whose bytes are on another
@@ -79,7 +79,7 @@ const sha256File = (file: string): string => createHash('sha256').update(fs.read
 export function machineUiTests(): UiTest[] {
   return [
     {
-      name: "B6 seeded records: after a reload only this machine's runs; another machine's row shows its label, offers only Remove, gets no file or folder",
+      name: "M1 seeded records: after a reload only this machine's runs; another machine's row shows its label, offers only Remove, gets no file or folder",
       async run(ctx: UiContext) {
         const { page, servers, workspace } = ctx;
         // Slow enough (per connection) to read the status bar while it runs.
@@ -144,7 +144,7 @@ export function machineUiTests(): UiTest[] {
         assert(JSON.stringify(theirActions.inline) === '["Remove from List"]', `inline: only Remove from List (saw ${JSON.stringify(theirActions.inline)})`);
         assert(JSON.stringify(theirActions.menu) === '["Remove from List"]', `context menu: only Remove from List (saw ${JSON.stringify(theirActions.menu)})`);
         await page.mouse.move(900, 600);
-        await screenshot(page, ctx.shotsDir, '8-another-machines-rows');
+        await screenshot(page, ctx.shotsDir, 'm1-another-machines-rows');
 
         const done = await waitForRow(page, 'mine.bin', (l) => /Completed/.test(l), "this machine's transfer completed", 90000);
         ctx.log(`my row: "${done}"`);
@@ -170,7 +170,7 @@ export function machineUiTests(): UiTest[] {
       },
     },
     {
-      name: 'B7 "Download URL" in a window with no folder asks for a folder on the machine the extension runs on, and saves there',
+      name: 'M2 "Download URL" in a window with no folder asks for a folder on the machine the extension runs on, and saves there',
       async run(ctx: UiContext) {
         const { page, servers, workspace } = ctx;
         const file = servers.serve({ path: '/ui/machines/no-folder.bin', size: 2 * MiB, seed: 701 });
@@ -193,7 +193,7 @@ export function machineUiTests(): UiTest[] {
           let start = '';
           await waitFor(async () => (start = await box.inputValue()).startsWith(os.homedir()), 'the dialog to show the home folder', 5000).catch(() => undefined);
           ctx.log(`the dialog shows "${start}"`);
-          await screenshot(page, ctx.shotsDir, '9-folder-dialog-without-a-folder-open');
+          await screenshot(page, ctx.shotsDir, 'm2-folder-dialog-without-a-folder-open');
           assert(start.startsWith(os.homedir()), `it opens in the home folder of the machine the extension runs on (${os.homedir()}), saw "${start}"`);
           await box.fill(`${picked}/`);
           await page.waitForTimeout(500);
