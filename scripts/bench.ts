@@ -10,7 +10,8 @@
  *   achieved rate over every 5 s window, 1 and 8 connections), connections (1, 2, 4, 8
  *   connections against a per-connection-throttled host and one that answers 503/429)
  *
- * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate.
+ * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate;
+ * `--files-on=<folder>` puts them on a real disk instead (e.g. to see what syncing costs).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -127,7 +128,7 @@ function table(results: Map<string, Measured[]>, sizeBytes: number, baseline: st
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run "npm run build" first');
-  const tmpfs = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const tmpfs = (args['files-on'] as string | undefined) ?? (existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
   const work = await mkdtemp(path.join(tmpfs, 'rt-bench-'));
   const root = path.join(work, 'www');
   const outDir = path.join(work, 'out');
