@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   DownloadTask,
+  acquireClaim,
   MemoryTransferStore,
   NodeFetchHttpClient,
   TransferManager,
@@ -132,6 +133,18 @@ describe('transfer manager', function () {
     await manager.remove('c');
     assert.equal(manager.get('c'), undefined);
     assert.equal(await store.get('c'), undefined);
+  });
+
+  it('removing a transfer a crashed window ran leaves nothing beside where its part file was', async () => {
+    const target = path.join(dir, 'crashed.bin');
+    await writeFile(partPathFor(target), body.subarray(0, 1000));
+    // The window died holding the claim an hour ago.
+    await acquireClaim(partPathFor(target), { owner: 'crashed-window', now: () => Date.now() - 3_600_000 });
+    await store.put(record('crashed.bin', { state: 'paused', target, length: SIZE, etag: '"c"', segments: [{ start: 0, end: SIZE, done: 1000 }] }));
+    const manager = createManager();
+    await manager.restore({ autoResume: false });
+    await manager.remove('crashed.bin');
+    assert.deepEqual(await readdir(dir), []);
   });
 
   it('restores unfinished transfers: resumes them with auto-resume, holds them paused without', async () => {

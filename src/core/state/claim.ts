@@ -134,6 +134,20 @@ export async function claimHolder(resource: string, options: ClaimOptions): Prom
 }
 
 /**
+ * Deletes the claim files of `resource` whose holders are gone (a crashed window, a killed
+ * command), so that nothing of a removed transfer stays beside where its `.part` was. A live
+ * holder's file is left alone.
+ */
+export async function removeStaleClaims(resource: string, options: ClaimOptions): Promise<void> {
+  const rules = new ClaimRules(options);
+  for (const generation of await generations(resource)) {
+    const file = claimFile(resource, generation);
+    const holder = await readHolder(file);
+    if (holder && rules.isStale(holder)) await fs.rm(file, { force: true });
+  }
+}
+
+/**
  * Claims `resource`, taking over a stale claim. Returns the claim, or the live holder when
  * someone else has it.
  */

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { TransferError } from '../errors';
 import { Emitter, type Event } from '../events';
 import { partPathFor } from '../download/part-file';
-import { acquireClaim, claimHolder, type ClaimHolder, type ClaimOptions, type FileClaim } from './claim';
+import { acquireClaim, claimHolder, removeStaleClaims, type ClaimHolder, type ClaimOptions, type FileClaim } from './claim';
 import type { TransferRecord } from './record';
 
 export interface TransferClaimOptions extends ClaimOptions {
@@ -34,6 +34,11 @@ export async function claimedElsewhere(record: TransferRecord, options: Transfer
     if (holder && holder.owner !== options.owner) return holder;
   }
   return undefined;
+}
+
+/** Deletes the claim files on what `record` writes whose holders are gone (a crashed window's). */
+export async function removeStaleClaimsOf(record: TransferRecord, options: TransferClaimOptions): Promise<void> {
+  for (const resource of claimedResources(record, options.recordResource)) await removeStaleClaims(resource, options);
 }
 
 export function runningElsewhereError(holder: ClaimHolder | undefined, what: string): TransferError {

@@ -11,7 +11,7 @@ import type { TransferProgress, TransferRunner } from './runner';
 import type { TransferStore } from '../state/store';
 import { BandwidthLimits, UNLIMITED, type BandwidthGate } from '../bandwidth/limits';
 import { ClaimedStore } from '../state/claimed-store';
-import { TransferClaim, claimedElsewhere, type TransferClaimOptions } from '../state/transfer-claim';
+import { TransferClaim, claimedElsewhere, removeStaleClaimsOf, type TransferClaimOptions } from '../state/transfer-claim';
 
 /** Builds the runner for a record; the manager does not care whether it downloads or uploads. */
 export type RunnerFactory = (record: TransferRecord, context: RunnerContext) => TransferRunner;
@@ -526,6 +526,9 @@ export class TransferManager implements Disposable {
     } catch (error) {
       this.logger.warn(`[${record.id}] could not discard its partial data: ${String(error)}`);
       return record;
+    } finally {
+      // A window that crashed while running it left its claim files (one beside the part file).
+      await removeStaleClaimsOf(record, this.claimOptions()).catch(() => undefined);
     }
   }
 
