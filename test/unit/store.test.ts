@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -274,6 +275,18 @@ describe('JsonFileTransferStore', () => {
     await store.delete('b');
     assert.equal(await exists(file), false, 'no record left: no file');
     assert.deepEqual(await fs.readdir(dir), []);
+  });
+
+  it('the last delete also removes temporary files of writers that were killed before their rename', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const orphan = `${path.basename(file)}.${dead}.0badc0de.tmp`;
+    const live = `${path.basename(file)}.${process.ppid}.0badc0de.tmp`;
+    await fs.writeFile(path.join(dir, orphan), '{"a":');
+    await fs.writeFile(path.join(dir, live), '{"b":');
+    const store = new JsonFileTransferStore(file);
+    await store.put(download('a'));
+    await store.delete('a');
+    assert.deepEqual(await fs.readdir(dir), [live], 'only the file of a writer that still runs stays');
   });
 
   it('writes are atomic: no temporary file is left behind', async () => {

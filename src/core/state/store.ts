@@ -31,6 +31,17 @@ export function partitionRecords(entries: [string, unknown][]): LoadedRecords {
   return result;
 }
 
+/** True while a process with this id runs on this machine (our own process always counts). */
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export class MemoryTransferStore implements TransferStore {
@@ -83,6 +94,7 @@ export class JsonFileTransferStore implements TransferStore {
   private async writeAll(all: Record<string, unknown>, current: string): Promise<void> {
     if (Object.keys(all).length === 0) {
       await fs.rm(this.filePath, { force: true });
+      await this.removeOrphans();
       return;
     }
     const text = JSON.stringify(all, null, 1);
@@ -95,6 +107,20 @@ export class JsonFileTransferStore implements TransferStore {
       await fs.rename(temporary, this.filePath);
     } finally {
       await fs.rm(temporary, { force: true });
+    }
+  }
+
+  /**
+   * A writer killed between writing its temporary file and renaming it leaves that file behind.
+   * Once the last record is gone, nothing of ours may stay beside the download: remove the
+   * temporary files of writers whose process no longer runs.
+   */
+  private async removeOrphans(): Promise<void> {
+    const dir = path.dirname(this.filePath);
+    const prefix = `${path.basename(this.filePath)}.`;
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+      const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length)) : null;
+      if (match && !processRuns(Number(match[1]))) await fs.rm(path.join(dir, name), { force: true });
     }
   }
 
