@@ -14,6 +14,7 @@ import {
   formatBytes,
   formatDuration,
   formatPercent,
+  finishCompletedDownload,
   formatSpeed,
   newDownloadRecord,
   transferName,
@@ -38,12 +39,17 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
 
+/** The id of `get`'s record for `url` saved to the absolute path `output`. */
+export function downloadRecordId(url: string, output: string): string {
+  return createHash('sha256').update(`${url}\n${output}`).digest('hex').slice(0, 16);
+}
+
 /** Where the CLI keeps the resumable record: beside the download, keyed by URL and output. */
 async function resolveOutput(command: GetCommand): Promise<{ targetDir: string; target?: string; storePath: string; id: string }> {
   const output = path.resolve(command.output);
   const stat = await fs.stat(output).catch(() => undefined);
   const isDir = stat?.isDirectory() ?? false;
-  const id = createHash('sha256').update(`${command.url}\n${output}`).digest('hex').slice(0, 16);
+  const id = downloadRecordId(command.url, output);
   const targetDir = isDir ? output : path.dirname(output);
   return { targetDir, target: isDir ? undefined : output, storePath: path.join(targetDir, `.${id}.transfer.json`), id };
 }
@@ -173,6 +179,12 @@ async function get(command: GetCommand): Promise<number> {
   const { targetDir, target, storePath, id } = await resolveOutput(command);
   return whileClaimed(storePath, id, async (claim, records) => {
     const existing = (await records.get(id)) as DownloadRecord | undefined;
+    if (existing?.kind === 'download' && (await finishCompletedDownload(existing))) {
+      // The previous run finished the file but was stopped before it removed its record.
+      await claim.store.delete(id);
+      process.stdout.write(`${existing.target}\n`);
+      return 0;
+    }
     const record =
       existing && existing.kind === 'download' && existing.state !== 'completed'
         ? { ...existing, sha256: command.sha256 ?? existing.sha256 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { link, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
 import { freePort } from '../support/ports';
+import { JsonFileTransferStore, newDownloadRecord } from '../../src/core';
+import { downloadRecordId } from '../../src/cli/main';
 
 const SIZE = 4 * 1024 * 1024;
 
@@ -133,6 +135,41 @@ describe('CLI get', function () {
     assert.equal(sha256(await readFile(target)), sha256(body));
     assert.ok(server.requests[1].headers.range, 'second run sent Range');
   });
+
+  /**
+   * The disk as a run killed during the final rename leaves it (found by the chaos soak): the
+   * part file and the final name are two links of the finished file, the record says `state`.
+   */
+  async function killedDuringRename(state: 'running' | 'completed'): Promise<string> {
+    server.route('/done.bin', { body, etag: '"d1"' });
+    const target = path.join(dir, 'out.bin');
+    const url = server.url('/done.bin');
+    const id = downloadRecordId(url, target);
+    await writeFile(`${target}.part`, body);
+    await link(`${target}.part`, target);
+    const record = newDownloadRecord({ id, url, targetDir: dir, target, now: Date.now() });
+    await new JsonFileTransferStore(path.join(dir, `.${id}.transfer.json`)).put({
+      ...record,
+      state,
+      length: SIZE,
+      etag: '"d1"',
+      acceptRanges: true,
+      segments: [{ start: 0, end: SIZE, done: SIZE }],
+    });
+    return target;
+  }
+
+  for (const state of ['running', 'completed'] as const) {
+    it(`a run killed during the final rename (record ${state}) is finished by the next run, without a second copy`, async () => {
+      const target = await killedDuringRename(state);
+      const result = await runCli(['get', server.url('/done.bin'), '-o', target]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), target);
+      assert.deepEqual(await readdir(dir), ['out.bin'], 'no "out (1).bin", no part file, no record');
+      assert.equal(sha256(await readFile(target)), sha256(body));
+      assert.equal(server.totalBodyBytesSent(), 0, 'nothing downloaded again');
+    });
+  }
 
   it('rejects bad input with exit code 2', async () => {
     for (const args of [['get', 'not a url', '-o', dir], ['get', 'ftp://example.invalid/x', '-o', dir], ['get', server.url('/x'), '-o', ''], ['frobnicate']]) {

@@ -18,6 +18,16 @@ export async function fileSize(filePath: string): Promise<number> {
   }
 }
 
+/** True when both names are one file: a hard link made earlier (a symlink never counts). */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [first, second] = await Promise.all([fs.lstat(a), fs.lstat(b)]);
+    return first.dev === second.dev && first.ino === second.ino;
+  } catch {
+    return false;
+  }
+}
+
 export async function exists(filePath: string): Promise<boolean> {
   try {
     await fs.lstat(filePath);

@@ -20,6 +20,7 @@ import {
   openPartFile,
   partPathFor,
   reservePartFile,
+  sameFile,
   sameIdentity,
   sha256File,
   statPartFile,
@@ -466,13 +467,17 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       if (error instanceof TransferError) throw error;
       throw fromFileSystemError(error, `move ${partPath} into place`);
     }
+    // Until the record says "completed", the part file stays a second name of the final file: a
+    // run killed in between finds both, recognises its own link and only finishes up.
     await this.update({ state: 'completed', target: finalPath, lastError: undefined });
+    await removeLeftoverPart(finalPath);
     this.logger.info(`${this.tag} completed: ${finalPath} (${size} bytes)`);
   }
 
   /**
    * link() fails when the name exists, so no window exists in which another file could be
-   * replaced; where hard links are unsupported we fall back to check-then-rename.
+   * replaced; where hard links are unsupported we fall back to check-then-rename. The part file's
+   * own name is removed by the caller once the record says "completed".
    */
   private async renameWithoutOverwrite(partPath: string, target: string): Promise<string> {
     const policy = this.rec.onExisting ?? 'keepBoth';
@@ -486,11 +491,12 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     for (;;) {
       try {
         await fs.link(partPath, candidate);
-        await fs.unlink(partPath);
         return candidate;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') {
+          // Our own link, from a run that stopped before it could record the completion.
+          if (await sameFile(partPath, candidate)) return candidate;
           candidate = resolveInside(dir, await nextFreeName(dir, path.basename(target), exists));
           continue;
         }
@@ -509,6 +515,22 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   private get bandwidth(): BandwidthGate {
     return this.options.bandwidth ?? UNLIMITED;
   }
+}
+
+/** Removes `<target>.part` when it is only a second name of the finished `target`. */
+async function removeLeftoverPart(target: string): Promise<void> {
+  const partPath = partPathFor(target);
+  if (await sameFile(partPath, target)) await fs.unlink(partPath).catch(() => undefined);
+}
+
+/**
+ * A download whose record says "completed" (a run stopped after that save, before it tidied up):
+ * true when its file is in place, with any leftover second name removed.
+ */
+export async function finishCompletedDownload(record: DownloadRecord): Promise<boolean> {
+  if (record.state !== 'completed' || !record.target || !(await exists(record.target))) return false;
+  await removeLeftoverPart(record.target);
+  return true;
 }
 
 /** A new download record for `url`, saved into `targetDir` (or exactly `target`). */
