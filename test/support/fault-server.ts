@@ -64,6 +64,21 @@ export interface RouteOptions {
   rangeHeaderLatencyMs?: number;
 }
 
+/** A misbehaviour that shaped one response (for tests that reason about what the client had to do). */
+export type AppliedFault =
+  | 'failWith'
+  | 'drop'
+  | 'stall'
+  | 'short'
+  | 'status200OnRange'
+  | 'wrongContentRange'
+  | 'wrongTotal'
+  | 'openEnded'
+  | 'boundedFull';
+
+/** What a listener hears: body bytes went out, or a response went silent on purpose. */
+export type FaultServerEvent = { kind: 'body'; request: RecordedRequest } | { kind: 'stall'; request: RecordedRequest; ms: number };
+
 export interface RecordedRequest {
   method: string;
   /** Path without the query string (the part used to look up the route). */
@@ -75,6 +90,8 @@ export interface RecordedRequest {
   status: number;
   /** Body bytes written to the socket for this response (after any encoding). */
   bodyBytesSent: number;
+  /** Misbehaviours applied to this response, in order. */
+  faults: AppliedFault[];
 }
 
 export interface FaultServer {
@@ -93,6 +110,11 @@ export interface FaultServer {
   readonly requests: RecordedRequest[];
   /** Sum of bodyBytesSent over all requests (or those whose path equals `path`). */
   totalBodyBytesSent(path?: string): number;
+  /**
+   * Calls `listener` synchronously as body bytes go out and when a stall begins, so a test can
+   * act at an exact byte or moment (kill a client, replace the file). Returns an unsubscribe.
+   */
+  listen(listener: (event: FaultServerEvent) => void): () => void;
   /** Stops listening and destroys open sockets. */
   close(): Promise<void>;
 }
@@ -307,6 +329,10 @@ export async function startFaultServer(): Promise<FaultServer> {
   const routes = new Map<string, RouteState>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  const listeners = new Set<(event: FaultServerEvent) => void>();
+  const emit = (event: FaultServerEvent) => {
+    for (const listener of listeners) listener(event);
+  };
 
   /** Writes body[0..limit) with backpressure/throttling; records bytes. Returns when the last byte was flushed. */
   async function writeBody(
@@ -330,6 +356,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       const chunk = body.subarray(sent, sent + n);
       sent += n;
       rec.bodyBytesSent += n;
+      emit({ kind: 'body', request: rec });
       if (sent >= limit) {
         // Last chunk: wait until it has been handed to the socket.
         await writeChunk(res, chunk);
@@ -390,7 +417,9 @@ export async function startFaultServer(): Promise<FaultServer> {
     else await flushSocket(res);
     if (res.destroyed) return;
     const socket = res.socket;
+    rec.faults.push(fault.kind);
     if (fault.kind === 'stall') {
+      emit({ kind: 'stall', request: rec, ms: fault.ms });
       await sleep(fault.ms, res);
       socket?.destroy();
     } else if (fault.kind === 'short') {
@@ -413,6 +442,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       headers: { ...req.headers },
       status: 0,
       bodyBytesSent: 0,
+      faults: [],
     };
     requests.push(rec);
     const writeHead = (status: number, headers: Record<string, string | number>) => {
@@ -435,6 +465,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     const opts = state.options;
 
     if (opts.failWith && take(state, 'failWith', opts.failWith.times)) {
+      rec.faults.push('failWith');
       const h: Record<string, string | number> = { 'Content-Length': 0 };
       if (opts.failWith.retryAfter !== undefined) h['Retry-After'] = opts.failWith.retryAfter;
       if (opts.date !== undefined) h['Date'] = opts.date;
@@ -489,9 +520,13 @@ export async function startFaultServer(): Promise<FaultServer> {
     const range = parseRange(rangeHeader, len);
     if (range === null) return sendFull();
     const bounded = /^\s*bytes\s*=\s*\d+\s*-\s*\d+\s*$/i.test(rangeHeader);
-    if (bounded && opts.refuseBoundedRanges) return sendFull();
+    if (bounded && opts.refuseBoundedRanges) {
+      rec.faults.push('boundedFull');
+      return sendFull();
+    }
 
     if (opts.status200OnRange && take(state, 'status200OnRange', opts.status200OnRange.times)) {
+      rec.faults.push('status200OnRange');
       return sendFull();
     }
     if (range === 'unsatisfiable') {
@@ -501,14 +536,21 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
 
     let { start, end } = range;
-    if (bounded && opts.openEndedAnswers) end = len - 1;
+    if (bounded && end < len - 1 && opts.openEndedAnswers) {
+      rec.faults.push('openEnded');
+      end = len - 1;
+    }
     if (opts.wrongContentRange && take(state, 'wrongContentRange', opts.wrongContentRange.times)) {
+      rec.faults.push('wrongContentRange');
       const count = end - start + 1;
       start = Math.max(0, Math.min(len - 1, start + opts.wrongContentRange.shift));
       end = Math.min(len - 1, start + count - 1);
     }
     let total = len;
-    if (opts.wrongTotal && take(state, 'wrongTotal', opts.wrongTotal.times)) total = len + 1;
+    if (opts.wrongTotal && take(state, 'wrongTotal', opts.wrongTotal.times)) {
+      rec.faults.push('wrongTotal');
+      total = len + 1;
+    }
 
     const part = body.subarray(start, end + 1);
     writeHead(206, {
@@ -575,6 +617,10 @@ export async function startFaultServer(): Promise<FaultServer> {
       return requests
         .filter((r) => path === undefined || r.path === path || r.url === path)
         .reduce((sum, r) => sum + r.bodyBytesSent, 0);
+    },
+    listen(listener: (event: FaultServerEvent) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
