@@ -186,6 +186,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
    * segment's body; everything else is range requests from the loop itself.
    */
   private async attempt(signal: AbortSignal): Promise<void> {
+    if (await this.finishedInPlace()) return;
     const offset = await this.reconcile();
     const length = this.rec.length;
     if (offset > 0 && length !== undefined && downloadedBytes(this.rec) >= length) {
@@ -361,6 +362,21 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   private tick(force = false): void {
     this.reportProgress(downloadedBytes(this.rec), this.rec.length, force, this.rec.segments);
     this.saver.noteWritten();
+  }
+
+  /**
+   * A run stopped between giving the finished part file its final name (a hard link) and saving
+   * "completed" left two names of one file. Finish that run: resuming would write into the final
+   * file through the part file's name.
+   */
+  private async finishedInPlace(): Promise<boolean> {
+    const target = this.rec.target;
+    if (!target || !(await sameFile(partPathFor(target), target))) return false;
+    const size = await fileSize(target);
+    await this.update({ state: 'completed', lastError: undefined, length: size, segments: [{ start: 0, end: size, done: size }] });
+    await removeLeftoverPart(target);
+    this.logger.info(`${this.tag} completed: ${target} was already in place (${size} bytes)`);
+    return true;
   }
 
   /**
