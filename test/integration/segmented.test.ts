@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { AbortError, HostConnectionLimits, type DownloadRecord } from '../../src/core';
+import { createPartFile } from '../../src/core/download/part-file';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, runToEnd, type Harness } from '../support/engine';
 import { waitFor } from '../support/cli';
@@ -116,6 +118,32 @@ describe('segmented downloads against the fault server', function () {
     assert.ok(h.logs.some((l) => /split at/.test(l)), 'segments were split');
     assert.ok(!h.logs.some((l) => /using one connection/.test(l)), h.logs.filter((l) => /one connection|Content-Range/.test(l)).join('\n'));
     assert.equal(done.restartReason, undefined);
+  });
+
+  it('a record saved before the split never lets the bytes of a later segment stand for the holes before them', async () => {
+    // Found by the chaos soak (seed 8106): killed after the split, before the next save, the
+    // record still held one segment from byte 0 with nothing done, while a later segment had
+    // written the end of the file. The part file's size said "all there"; the bytes before were holes.
+    server.route('/sparse.bin', { body, etag: '"z1"' });
+    const target = path.join(h.dir, 'sparse.bin');
+    const partFile = await createPartFile(`${target}.part`, 0);
+    const handle = await open(`${target}.part`, 'r+');
+    const half = Math.floor(SIZE / 2);
+    await handle.write(body, half, SIZE - half, half);
+    await handle.close();
+    const stale = {
+      target,
+      targetFixed: true,
+      connections: 4,
+      length: SIZE,
+      etag: '"z1"',
+      acceptRanges: true,
+      partFile,
+      segments: [{ start: 0, end: SIZE, done: 0 }],
+    };
+    const done = await runToEnd(h.task(server.url('/sparse.bin'), { ...options, record: stale }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body), 'no holes in the finished file');
+    assert.ok(server.totalBodyBytesSent('/sparse.bin') > 0, 'the unclaimed bytes were fetched');
   });
 
   it('falls back to one connection when the server ignores ranges', async () => {

@@ -402,7 +402,10 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       await this.update({ partFile, segments });
     } else {
       const size = found?.size ?? 0;
-      const keepUnclaimed = found !== undefined && this.rec.partFile !== undefined && chooseIfRange(this.rec) !== undefined;
+      // Only one connection writes in order from byte 0. With several, a split made after the last
+      // save may have sized the file with a later segment while the bytes before it are holes.
+      const oneConnection = (this.rec.connections ?? 1) <= 1;
+      const keepUnclaimed = found !== undefined && this.rec.partFile !== undefined && oneConnection && chooseIfRange(this.rec) !== undefined;
       segments = reconcileWithPartSize(this.rec, size, keepUnclaimed).segments;
       const held = segments.reduce((sum, segment) => sum + segment.done, 0);
       if (held !== claimed) {

@@ -1,0 +1,46 @@
+/**
+ * Scenarios of the chaos soak (test/soak) that once found a bug, replayed on every run. Each is
+ * the scenario `npm run soak -- --seed <seed> --scenarios 1 --max-size <maxSize>` runs, with all
+ * of the soak's invariants checked after every run of the CLI.
+ */
+import assert from 'node:assert/strict';
+import { assertBuilt } from '../support/cli';
+import { defaultLimits, describeFailure, runSoak } from '../soak/soak';
+
+const MiB = 1024 * 1024;
+
+const FOUND: { seed: number; maxSize: number; bug: string }[] = [
+  {
+    seed: 2008,
+    maxSize: 16 * MiB,
+    bug: 'killed 3 s into a stall, the record still said 64 KiB of the 0.9 MiB that had arrived before it',
+  },
+  {
+    seed: 3069,
+    maxSize: 8 * MiB,
+    bug: 'killed during a stall twice in a row, each time the record had lost what arrived before the silence',
+  },
+  {
+    seed: 8106,
+    maxSize: 8 * MiB,
+    bug: 'killed right after the last byte of a 4-connection download, the next run counted the sparse part file as written from byte 0 and finished a file with holes',
+  },
+  {
+    seed: 8122,
+    maxSize: 8 * MiB,
+    bug: 'the same after a wrong Content-Range: the record claimed bytes that were holes on disk',
+  },
+];
+
+describe('chaos soak: seeds that found bugs', function () {
+  this.timeout(90_000);
+  before(assertBuilt);
+
+  for (const { seed, maxSize, bug } of FOUND) {
+    it(`seed ${seed}: ${bug}`, async () => {
+      const report = await runSoak({ seed, scenarios: 1, concurrency: 1, limits: defaultLimits({ maxSize }) });
+      const [result] = report.results;
+      assert.deepEqual(result.violations, [], describeFailure(result));
+    });
+  }
+});
