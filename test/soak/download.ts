@@ -326,9 +326,10 @@ class DownloadScenarioRun {
     const { findings } = this;
     const names = (await readdir(this.dir)).sort();
     const base = path.basename(this.target);
-    const known = new Set([base, `${base}.part`]);
-    // A record file, or the temporary file of a record write a kill interrupted, may stay until success.
-    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$/.test(name));
+    const known = new Set([base, `${base}.part`, `${base}.part.new`]);
+    // A record file, a claim file, or the temporary file of a write a kill interrupted may stay
+    // until success; after it, nothing but the file may (checked below).
+    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$|\.claim\.\d+$/.test(name));
     if (strays.length > 0) findings.violation(step, `unexpected files ${JSON.stringify(strays)}`);
     if (succeeded && names.join('/') !== base) findings.violation(step, `left behind after success: ${JSON.stringify(names)}`);
     if (existsSync(this.target)) {
@@ -350,7 +351,14 @@ class DownloadScenarioRun {
       return;
     }
     const partPath = `${record.target}.part`;
-    const size = await stat(partPath).then((s) => s.size, () => -1);
+    const found = await stat(partPath).catch(() => undefined);
+    const size = found?.size ?? -1;
+    if (found && record.partFile && (record.partFile.ino !== found.ino || record.partFile.birthtimeMs !== found.birthtimeMs)) {
+      // The record speaks of a part file that was replaced (a restart made a new one before the
+      // record said so): its claims are void, and the engine counts none of them.
+      this.findings.cover('record-of-a-replaced-part-file');
+      return;
+    }
     const furthest = Math.max(...claimed.map((s) => s.start + s.done));
     if (size < 0 && claimedBytes(record) === record.length && existsSync(record.target)) {
       // Killed after the rename, before the record said so: the final file holds the claimed bytes
