@@ -21,6 +21,16 @@ const FOUND: { seed: number; maxSize: number; bug: string }[] = [
     bug: 'killed during a stall twice in a row, each time the record had lost what arrived before the silence',
   },
   {
+    seed: 1009,
+    maxSize: 4 * MiB,
+    bug: 'a split download against a server that answers bounded ranges with the rest of the file failed for good with ERR_RANGE_MISMATCH',
+  },
+  {
+    seed: 3078,
+    maxSize: 8 * MiB,
+    bug: 'a split download against a server that refuses bounded ranges failed for good with ERR_RANGE_MISMATCH',
+  },
+  {
     seed: 8106,
     maxSize: 8 * MiB,
     bug: 'killed right after the last byte of a 4-connection download, the next run counted the sparse part file as written from byte 0 and finished a file with holes',

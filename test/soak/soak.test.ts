@@ -5,26 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { assertBuilt } from '../support/cli';
-import { planScenario, type Scenario } from './scenario';
+import { planScenario } from './scenario';
 import { defaultLimits, describeFailure, runSoak, type ScenarioResult } from './soak';
 
 const MiB = 1024 * 1024;
 const SEED = Number(process.env.SOAK_SEED ?? 8_000);
-const SCENARIOS = Number(process.env.SOAK_SCENARIOS ?? 130);
+const SCENARIOS = Number(process.env.SOAK_SCENARIOS ?? 120);
 /** No new scenario after this long, so the slice stays within its four minutes on a busy machine. */
 const TIME_BOUND_MS = 200_000;
 const limits = defaultLimits({ maxSize: 8 * MiB });
-
-/**
- * Classes that a known open engine bug still fails (issue 8): left out of the slice, not hidden —
- * `npm run soak` runs them. Remove an entry when its fix lands.
- */
-function knownOpenBug(scenario: Scenario): string | undefined {
-  if (scenario.kind === 'download' && scenario.boundedRanges !== 'honour' && scenario.connections > 1) {
-    return 'a split download against a server that widens or refuses bounded ranges (issue 8, item 3)';
-  }
-  return undefined;
-}
 
 describe(`chaos soak: ${SCENARIOS} scenarios from seed ${SEED}`, function () {
   this.timeout(TIME_BOUND_MS + 120_000);
@@ -38,7 +27,6 @@ describe(`chaos soak: ${SCENARIOS} scenarios from seed ${SEED}`, function () {
       concurrency: 3,
       timeBoundMs: TIME_BOUND_MS,
       limits,
-      leaveOut: (scenario) => knownOpenBug(scenario) !== undefined,
     });
     for (const result of report.results) results.set(result.scenario.seed, result);
     const covered = [...report.coverage].map(([tag, count]) => `${tag} ${count}`).join(', ');
@@ -49,11 +37,6 @@ describe(`chaos soak: ${SCENARIOS} scenarios from seed ${SEED}`, function () {
     const seed = SEED + i;
     const scenario = planScenario(seed, limits);
     const title = scenario.kind === 'download' ? `download of ${scenario.size} B over ${scenario.connections} connection(s)` : `upload of ${scenario.size} B to ${scenario.server}`;
-    const openBug = knownOpenBug(scenario);
-    if (openBug) {
-      it.skip(`seed ${seed}: ${title} — left out until the fix of ${openBug}`);
-      continue;
-    }
     it(`seed ${seed}: ${title}`, function () {
       const result = results.get(seed);
       if (!result) this.skip();
