@@ -203,8 +203,9 @@ class DownloadScenarioRun {
     if (run.killedOnPlan && !after && existsSync(this.target) && !existsSync(`${this.target}.part`)) {
       // Killed after it removed its record, just before it printed: the download is complete, and
       // running the command again would be a new download (kept beside it as "name (1)").
+      // Its claim files may stay (a killed process cannot remove them; they are stale by their pid).
       findings.cover('kill-left:completed');
-      await this.checkDisk(index, undefined, true);
+      await this.checkDisk(index, undefined, false);
       return true;
     }
     if (!run.killedOnPlan && !run.timedOut && run.result.code === 0) {
