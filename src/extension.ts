@@ -133,7 +133,10 @@ class Runtime implements vscode.Disposable {
     };
     if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: context.bandwidth, ietfVersions: this.ietfVersions });
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
-    if (!existsSync(workerPath)) return new DownloadTask(record, { ...common, guard: context.guard, connectionLimits: this.connectionLimits, bandwidth: context.bandwidth });
+    const checksumDiscovery = this.settings.checksumDiscovery;
+    if (!existsSync(workerPath)) {
+      return new DownloadTask(record, { ...common, guard: context.guard, connectionLimits: this.connectionLimits, bandwidth: context.bandwidth, checksumDiscovery });
+    }
     // The byte path (network, disk, hashing) runs in a worker: this thread is every extension's.
     return new ThreadedDownloadTask(record, {
       workerPath,
@@ -148,6 +151,7 @@ class Runtime implements vscode.Disposable {
         retry: common.retry,
         stallTimeoutMs: common.stallTimeoutMs,
         network: this.networkSettings,
+        checksumDiscovery,
       },
     });
   }

@@ -6,11 +6,16 @@ export const USAGE = `Usage:
   resumable-transfers get <url> [-o <path>] [--connections <n>] [--sha256 <hex>]
                       [--header "Name: value"]... [--retries <n>] [--stall-timeout <seconds>]
                       [--limit-rate <speed>] [--quiet]
+                      [--no-checksum-discovery]
 
   -o, --output     final file path, or an existing folder (the name then comes from the server);
                    without -o the file goes into the current folder under the server's name
   --connections    connections per download (default 1)
-  --sha256         expected sha256 of the file; a mismatch fails the download
+  --sha256         expected sha256 of the file; a mismatch fails the download; wins over
+                   every checksum the server offers
+  --no-checksum-discovery
+                   do not look for checksum files (<name>.sha256, SHA256SUMS, ...) beside the
+                   download; digest headers are still checked
   --header         extra request header, may repeat (never saved to disk)
   --retries        retries after a failure without progress (default 5)
   --stall-timeout  seconds without data before the connection is dropped and resumed (default 30)
@@ -45,6 +50,7 @@ export interface GetCommand {
   limitRate: number;
   /** For scripts: no progress line, no retry notices. */
   quiet: boolean;
+  checksumDiscovery: boolean;
 }
 
 export const PROTOCOL_CHOICES = ['auto', 'tus', 'ietf', 'put-range', 'put'] as const;
@@ -96,6 +102,7 @@ export function parseCli(argv: string[]): CliCommand {
       'limit-rate': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       version: { type: 'boolean', short: 'V' },
+      'no-checksum-discovery': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -125,6 +132,7 @@ export function parseCli(argv: string[]): CliCommand {
     stallTimeoutSeconds: positiveInteger(values['stall-timeout'], '--stall-timeout', 30),
     limitRate: limitRate(values['limit-rate']),
     quiet: values.quiet ?? false,
+    checksumDiscovery: !values['no-checksum-discovery'],
   };
 }
 
@@ -149,11 +157,12 @@ function parsePut(
     'chunk-size'?: string;
     'limit-rate'?: string;
     quiet?: boolean;
+    'no-checksum-discovery'?: boolean;
   },
 ): PutCommand {
   if (rest.length !== 2) throw new UsageError('put needs a file and a URL');
-  if (values.output !== undefined || values.connections !== undefined || values.sha256 !== undefined) {
-    throw new UsageError('-o, --connections and --sha256 are options of get');
+  if (values.output !== undefined || values.connections !== undefined || values.sha256 !== undefined || values['no-checksum-discovery'] !== undefined) {
+    throw new UsageError('-o, --connections, --sha256 and --no-checksum-discovery are options of get');
   }
   const protocol = values.protocol ?? 'auto';
   if (!(PROTOCOL_CHOICES as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOL_CHOICES.join(', ')}`);

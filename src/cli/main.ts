@@ -31,6 +31,7 @@ import {
   UploadTask,
   createUploadRecord,
   type UploadRecord,
+  describeDigest,
 } from '../core';
 import { USAGE, UsageError, parseCli, type GetCommand, type PutCommand } from './args';
 import { CommandClaim } from './claim';
@@ -191,9 +192,20 @@ async function get(command: GetCommand): Promise<number> {
         : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
 
     const network = httpStack(60_000);
-    const task: DownloadTask = new DownloadTask(record, { http: network.http, store: claim.store, guard: claim.guard, ...taskOptions(command, id, () => transferName(task.record)) });
+    const task: DownloadTask = new DownloadTask(record, {
+      http: network.http,
+      store: claim.store,
+      guard: claim.guard,
+      ...taskOptions(command, id, () => transferName(task.record)),
+      checksumDiscovery: command.checksumDiscovery,
+    });
     try {
-      return await runToExit(task, claim, id, (done) => done.target ?? '', command.quiet);
+      const result = (done: DownloadRecord) => {
+        // Which source vouched for the bytes goes to stderr: stdout stays the path alone, for scripts.
+        if (!command.quiet) for (const digest of done.verified ?? []) process.stderr.write(`verified ${describeDigest(digest)}\n`);
+        return done.target ?? '';
+      };
+      return await runToExit(task, claim, id, result, command.quiet);
     } finally {
       network.dispose();
     }

@@ -31,3 +31,4 @@ export { parseHeaderLine, type HeaderLine } from './http/header-line';
 export * from './bandwidth/limits';
 export { parseRate, formatRate } from './bandwidth/rate';
 export { parseCurlCommand, looksLikeCurl, CurlParseError, type CurlDownload, type CurlRefusal } from './http/curl-command';
+export * from './integrity';

@@ -14,6 +14,8 @@ export interface TransferSettings {
   onExisting: ExistingTargetPolicy;
   /** Speed limit for all transfers together, bytes per second; 0 = none. */
   maxBytesPerSecond: number;
+  /** Look for checksum files beside each download. */
+  checksumDiscovery: boolean;
 }
 
 
@@ -32,6 +34,7 @@ export function readSettings(): TransferSettings {
     stallTimeoutMs: clamp(c.get<number>(Settings.stallTimeoutSeconds, 30), 5, 3600) * 1000,
     onExisting: policy === 'overwrite' || policy === 'skip' ? policy : 'keepBoth',
     maxBytesPerSecond: Math.max(0, Math.round(c.get<number>(Settings.maxBytesPerSecond, 0)) || 0),
+    checksumDiscovery: c.get<boolean>(Settings.checksumDiscovery, true),
   };
 }
 

@@ -53,6 +53,7 @@ export const Settings = {
   whenTargetExists: 'whenTargetExists',
   maxBytesPerSecond: 'maxBytesPerSecond',
   caCertificates: 'caCertificates',
+  checksumDiscovery: 'checksumDiscovery',
 } as const;
 
 /** globalState keys: namespaced and versioned so a future format can live beside this one. */

@@ -105,6 +105,12 @@ export function localizeError(error: RecordedError | undefined, l10n: L10n, cont
       return l10n.t('The downloaded size does not match the size the server announced.');
     case 'ERR_CHECKSUM_MISMATCH':
       return l10n.t('The checksum of the downloaded file does not match.');
+    case 'ERR_CHECKSUM_CONFLICT':
+      return l10n.t('The server offers two checksums for this file that disagree. Give the right one to verify it.');
+    case 'ERR_LINK_EXPIRED':
+      return l10n.t('The link has expired. Use Update Link… with a fresh link to continue.');
+    case 'ERR_NOT_SAME_FILE':
+      return l10n.t('The new link is not the same file as the partial download.');
     case 'ERR_DISK_FULL':
       return l10n.t('The disk is full. Free some space, then resume: nothing downloaded so far is lost.');
     case 'ERR_FILE_SYSTEM':

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { TransferManager, TransferState } from '../core';
 import { Commands } from './ids';
-import { displayName, failureNotice, fellBackToPlainPut, plainPutNotice } from './presentation';
+import { displayName, failureNotice, fellBackToPlainPut, plainPutNotice, verifiedText } from './presentation';
 
 /**
  * Tells the user when a transfer this window ran completes or fails, with actions. Never modal;
@@ -50,8 +50,10 @@ export class TransferNotifications implements vscode.Disposable {
               record.serverName,
             )
           : vscode.l10n.t('Downloaded {0}.', displayName(snapshot));
+    // Which checksum vouched for the bytes: "Verified (sha256 from SHA256SUMS)".
+    const verified = record.kind === 'download' ? verifiedText(record.verified, vscode.l10n) : undefined;
     const actions = snapshot.record.kind === 'download' ? [open, reveal] : [];
-    const choice = await vscode.window.showInformationMessage(message, ...actions);
+    const choice = await vscode.window.showInformationMessage(verified ? `${message} ${verified}` : message, ...actions);
     if (choice === open) await vscode.commands.executeCommand(Commands.openFile, id);
     if (choice === reveal) await vscode.commands.executeCommand(Commands.revealInExplorer, id);
   }

@@ -11,6 +11,8 @@ import {
   type RecordedError,
   type TransferSnapshot,
   type TransferState,
+  type VerifiedDigest,
+  USER_SOURCE,
 } from '../core';
 import { localizeError, localizeRestart, retryText, type L10n } from './messages';
 
@@ -20,6 +22,13 @@ import { localizeError, localizeRestart, retryText, type L10n } from './messages
  */
 export function displayName(snapshot: TransferSnapshot): string {
   return transferName(snapshot.record);
+}
+
+/** "Verified (sha256 from SHA256SUMS)": which checksum vouched for a completed download. */
+export function verifiedText(verified: readonly VerifiedDigest[] | undefined, l10n: L10n): string | undefined {
+  if (!verified || verified.length === 0) return undefined;
+  const sources = verified.map((v) => (v.source === USER_SOURCE ? l10n.t('{0} you gave', v.algorithm) : l10n.t('{0} from {1}', v.algorithm, v.source)));
+  return l10n.t('Verified ({0})', sources.join(', '));
 }
 
 export function stateLabel(state: TransferState, l10n: L10n): string {
@@ -179,6 +188,8 @@ export function tooltipMarkdown(snapshot: TransferSnapshot, l10n: L10n, now = Da
     row(l10n.t('Saved as'), record.target ?? record.targetDir);
     row(l10n.t('ETag'), record.etag);
     row(l10n.t('Last-Modified'), record.lastModified);
+    const verified = verifiedText(record.verified, l10n);
+    if (verified) lines.push(`- $(verified) ${escape(verified)}`);
   } else {
     row(l10n.t('Upload to'), uploadHost(snapshot), false);
     row(l10n.t('File'), record.source);

@@ -42,8 +42,17 @@ export interface RouteOptions {
   wrongTotal?: { times: number };
   /** First `times` requests get this status (empty body) with optional Retry-After. */
   failWith?: { status: number; retryAfter?: string; times: number };
-  /** Always redirect (301/302/303/307/308, default 302) to location (absolute or relative). */
-  redirect?: { location: string; status?: number };
+  /** Always redirect (301/302/303/307/308, default 302) to location (absolute or relative; a function is asked per request). */
+  redirect?: { location: string | (() => string); status?: number };
+  /** Extra response headers on every 200 and 206 (e.g. Repr-Digest). */
+  headers?: Record<string, string>;
+  /** Extra response headers on full 200 responses only (e.g. Content-Digest). */
+  fullHeaders?: Record<string, string>;
+  /**
+   * Asked before anything else with the raw request target: a result is sent instead of the file
+   * (e.g. a signed URL that has expired: 403 with an S3 XML body).
+   */
+  refuse?: (requestUrl: string) => { status: number; body: string; contentType?: string } | undefined;
   /**
    * If the request's Accept-Encoding allows gzip (not identity-only), send the
    * whole body gzip-encoded with Content-Encoding: gzip (status 200, Range ignored).
@@ -464,6 +473,14 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
     const opts = state.options;
 
+    const refusal = opts.refuse?.(rawUrl);
+    if (refusal) {
+      const text = Buffer.from(refusal.body);
+      writeHead(refusal.status, { 'Content-Type': refusal.contentType ?? 'application/xml', 'Content-Length': text.length });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      if (req.method !== 'HEAD') rec.bodyBytesSent = text.length;
+      return;
+    }
     if (opts.failWith && take(state, 'failWith', opts.failWith.times)) {
       rec.faults.push('failWith');
       const h: Record<string, string | number> = { 'Content-Length': 0 };
@@ -474,7 +491,8 @@ export async function startFaultServer(): Promise<FaultServer> {
       return;
     }
     if (opts.redirect) {
-      writeHead(opts.redirect.status ?? 302, { Location: opts.redirect.location, 'Content-Length': 0 });
+      const location = typeof opts.redirect.location === 'function' ? opts.redirect.location() : opts.redirect.location;
+      writeHead(opts.redirect.status ?? 302, { Location: location, 'Content-Length': 0 });
       res.end();
       return;
     }
@@ -490,9 +508,10 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (opts.lastModified !== undefined) base['Last-Modified'] = opts.lastModified;
     if (opts.date !== undefined) base['Date'] = opts.date;
     if (opts.contentDisposition !== undefined) base['Content-Disposition'] = opts.contentDisposition;
+    Object.assign(base, opts.headers ?? {});
 
     const sendFull = async () => {
-      const h = { ...base };
+      const h = { ...base, ...(opts.fullHeaders ?? {}) };
       if (!opts.chunked) h['Content-Length'] = len;
       writeHead(200, h);
       await sendWithFault(req, res, rec, state, body);

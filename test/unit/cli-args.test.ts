@@ -26,6 +26,7 @@ describe('parseCli', () => {
       '15',
       '--limit-rate',
       '500K',
+      '--no-checksum-discovery',
     ]);
     const expected: GetCommand = {
       command: 'get',
@@ -38,6 +39,7 @@ describe('parseCli', () => {
       stallTimeoutSeconds: 15,
       limitRate: 500 * 1024,
       quiet: false,
+      checksumDiscovery: false,
     };
     assert.deepEqual(command, expected);
   });
@@ -61,6 +63,7 @@ describe('parseCli', () => {
       stallTimeoutSeconds: 30,
       limitRate: 0,
       quiet: false,
+      checksumDiscovery: true,
     };
     assert.deepEqual(parseCli(['get', URL_A, '-o', 'out.bin']), expected);
   });

@@ -39,6 +39,10 @@ export interface SegmentHost {
   guard?: () => Promise<void>;
   /** The file's length became known (a 206's total, or the clean end of a body of unknown length). */
   onLength(length: number): void;
+  /** A 206 passed its checks: what else its headers say (digests); throwing refuses the body. */
+  onPartialResponse?(response: HttpResponse): Promise<void>;
+  /** Bytes about to be written at `position` (hashing while writing, where bytes come in order). */
+  onWrite?(position: number, data: Buffer): void;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -200,6 +204,7 @@ async function requestRange(
         if (openEnded) throw new RestartNeeded(verdict.reason, 'ERR_RANGE_MISMATCH');
         throw new SegmentationRefused(verdict.reason);
       }
+      await host.onPartialResponse?.(response);
       if (record.length === undefined) {
         segment.end = verdict.total;
         host.onLength(verdict.total);
@@ -280,6 +285,7 @@ async function receiveSegment(
       if (room <= 0) break;
       if (chunk.length > room) chunk = chunk.subarray(0, room);
       await passGate(host.bandwidth, chunk.length, connection.signal, stall);
+      host.onWrite?.(writer.acceptedEnd, chunk);
       await writer.write(chunk);
       if (writer.acceptedEnd >= endOf()) break;
     }

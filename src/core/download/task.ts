@@ -22,12 +22,12 @@ import {
   reservePartFile,
   sameFile,
   sameIdentity,
-  sha256File,
   statPartFile,
   syncDirectory,
 } from './part-file';
 import { ProgressSaver } from './progress-saver';
 import { chooseIfRange, parseContentLength } from '../http/range';
+import { DownloadIntegrity } from './integrity';
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy, type Segment } from '../state/record';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
@@ -69,6 +69,10 @@ export interface DownloadOptions extends RunnerBaseOptions {
    * the download) once another window or process holds this transfer's claim.
    */
   guard?: () => Promise<void>;
+  /** Look for checksum files (`<name>.sha256`, `SHA256SUMS`, …) beside the download (default off here; the front ends turn it on). */
+  checksumDiscovery?: boolean;
+  /** How long the checksum lookup may take at most (default 5 s). */
+  checksumDiscoveryTimeBoxMs?: number;
 }
 
 
@@ -91,6 +95,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   private readonly connectionLimits: HostConnectionLimits;
   /** A 200 that answered a range request: the next attempt starts with it. */
   private handedOver?: WholeFileResponse;
+  /** Digests, checksum lookup and the in-order hash of the current run. */
+  private integrity: DownloadIntegrity;
 
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
     super(record, options);
@@ -104,6 +110,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       tag: this.tag,
       now: () => this.clock.now(),
     });
+    this.integrity = this.newIntegrity();
   }
 
   /** Saves claim only synced bytes (see ProgressSaver). */
@@ -118,6 +125,19 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     return super.update(patch);
   }
 
+  private newIntegrity(): DownloadIntegrity {
+    return new DownloadIntegrity({
+      record: () => this.rec,
+      update: (patch) => this.update(patch),
+      http: this.options.http,
+      headers: this.options.headers,
+      logger: this.logger,
+      tag: this.tag,
+      discovery: this.options.checksumDiscovery ?? false,
+      discoveryTimeBoxMs: this.options.checksumDiscoveryTimeBoxMs,
+    });
+  }
+
   /**
    * Runs until the file is complete (resolves with the completed record), fails for good
    * (rejects with a TransferError, record saved as failed) or `signal` aborts (rejects with an
@@ -128,6 +148,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     this.logger.info(`${this.tag} start ${redactUrl(this.rec.url)}`);
     this.saver.start();
     let fallbacks = 0;
+    this.integrity = this.newIntegrity();
     try {
       return await this.runAttempts(signal, this.options.retry ?? DEFAULT_RETRY_POLICY, {
         attempt: () => this.attempt(signal),
@@ -157,6 +178,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       this.saver.stop();
       this.handedOver?.response.discard();
       this.handedOver = undefined;
+      this.integrity.dispose();
     }
   }
 
@@ -195,6 +217,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     }
     const fresh = !this.rec.target || (this.rec.segments.length === 1 && offset === 0);
     const flowing = fresh ? await this.wholeFile(signal) : undefined;
+    this.integrity.startDiscovery();
     const only = this.rec.segments.length === 1 ? this.rec.segments[0] : undefined;
     // The part file never holds more than the record vouches for, except between segments.
     await this.runSegmented(signal, flowing, only ? only.start + only.done : Number.MAX_SAFE_INTEGER);
@@ -266,6 +289,14 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     if (!target) throw new TransferError('ERR_FILE_SYSTEM', 'no target file');
     const connections = this.connectionsToUse();
     this.lastConnections = connections;
+    const first = this.rec.segments[0];
+    if (connections === 1 && this.rec.segments.length === 1 && first.start === 0) {
+      // One connection writes in order: hash while writing, after the bytes already on disk.
+      await this.integrity.beginInOrder(partPathFor(target), Math.min(first.done, truncateTo), signal);
+    } else {
+      // Segments arrive out of order: the file is hashed once it is complete.
+      this.integrity.abandonInOrder();
+    }
     this.logger.info(`${this.tag} ${connections} connection(s) over ${this.rec.segments.length} piece(s)`);
     const handle = await this.openPart(truncateTo);
     const host: SegmentHost = {
@@ -286,6 +317,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       beforeWrite: (pending) => this.saver.room(pending),
       overlapBytes: this.options.overlapBytes ?? DEFAULT_OVERLAP,
       onLength: (length) => this.keeper.patchSoon({ length }),
+      onPartialResponse: (response) => this.integrity.noteHeaders(response.headers, response.status),
+      onWrite: (position, data) => this.integrity.feed(position, data),
     };
     this.saver.attach(handle);
     try {
@@ -328,6 +361,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       `${this.tag} ${response.url === this.rec.url ? '' : `via ${redactUrl(response.url)}, `}length ${length ?? 'unknown'}, ` +
         `ETag ${patch.etag ?? 'none'}, Last-Modified ${patch.lastModified ?? 'none'} → ${patch.target ?? this.rec.target}`,
     );
+    await this.integrity.noteHeaders(headers, response.status);
+    this.integrity.startDiscovery(headers.get('content-disposition'), response.url);
   }
 
   /**
@@ -444,10 +479,12 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const generation = (this.rec.generation ?? 0) + 1;
     const partFile = this.rec.target ? await createPartFile(partPathFor(this.rec.target), generation) : undefined;
     this.resetSpeed();
+    this.integrity.abandonInOrder();
     await this.update({
       generation,
       partFile,
       restartReason: reason,
+      digests: undefined,
       restartCode: code,
       length: undefined,
       etag: undefined,
@@ -466,14 +503,17 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     if (this.rec.length !== undefined && size !== this.rec.length) {
       throw new TransferError('ERR_LENGTH_MISMATCH', `part file holds ${size} bytes, expected ${this.rec.length}`);
     }
-    if (this.rec.sha256) {
-      const actual = await sha256File(partPath, signal);
-      if (actual !== this.rec.sha256) {
+    let verified;
+    try {
+      verified = await this.integrity.verify(partPath, size, signal);
+    } catch (error) {
+      if (error instanceof TransferError && error.code === 'ERR_CHECKSUM_MISMATCH') {
         // The bytes are not the file the user asked for: keep nothing that could be mistaken for it.
         await fs.rm(partPath, { force: true });
-        await this.update({ segments: initialSegments(undefined), length: undefined });
-        throw new TransferError('ERR_CHECKSUM_MISMATCH', `sha256 is ${actual}, expected ${this.rec.sha256}`);
+        this.integrity.abandonInOrder();
+        await this.update({ segments: initialSegments(undefined), length: undefined, digests: undefined });
       }
+      throw error;
     }
     let finalPath: string;
     try {
@@ -488,7 +528,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     }
     // Until the record says "completed", the part file stays a second name of the final file: a
     // run killed in between finds both, recognises its own link and only finishes up.
-    await this.update({ state: 'completed', target: finalPath, lastError: undefined });
+    await this.update({ state: 'completed', target: finalPath, lastError: undefined, verified: verified.length > 0 ? verified : undefined });
     await removeLeftoverPart(finalPath);
     this.logger.info(`${this.tag} completed: ${finalPath} (${size} bytes)`);
   }

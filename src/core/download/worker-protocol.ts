@@ -18,6 +18,7 @@ export interface WorkerDownloadSettings {
   minSplitBytes?: number;
   /** The very value the owning thread built its own HTTP stack from. */
   network?: NetworkSettings;
+  checksumDiscovery?: boolean;
   /** Per-host connection limits known so far (HostConnectionLimits.toJSON()). */
   connectionLimits?: Record<string, number>;
   /** Whether a speed limit applies at the start (later changes arrive as `bandwidth` messages). */

@@ -141,6 +141,7 @@ async function start(record: DownloadRecord, settings: Extract<ToWorker, { type:
     persistIntervalMs: settings.persistIntervalMs,
     progressIntervalMs: settings.progressIntervalMs,
     minSplitBytes: settings.minSplitBytes,
+    checksumDiscovery: settings.checksumDiscovery,
     connectionLimits: limits,
     bandwidth,
     headers: (url) => ask<Record<string, string>>({ type: 'headers', url }),

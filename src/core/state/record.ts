@@ -4,6 +4,7 @@
  */
 import { redactUrl } from '../errors';
 import type { MachineRef } from './machine';
+import { isDigestAlgorithm, isExpectedDigest, type ExpectedDigest, type VerifiedDigest } from '../integrity/digest';
 
 export const RECORD_SCHEMA_VERSION = 1;
 
@@ -94,8 +95,15 @@ export interface DownloadRecord extends RecordBase {
   acceptRanges?: boolean;
   contentType?: string;
   segments: Segment[];
-  /** Expected sha256 (hex), verified before the file gets its final name. */
+  /** Expected sha256 (hex) the user gave: verified before the file gets its final name, wins over every other source. */
   sha256?: string;
+  /**
+   * Digests the server offered (headers, checksum files beside the download). Kept so they
+   * survive a resume (a 206 need not repeat them) and prove that a refreshed link is the same file.
+   */
+  digests?: ExpectedDigest[];
+  /** What the completed file was verified against ("sha256 from SHA256SUMS"). */
+  verified?: VerifiedDigest[];
   connections?: number;
   /** When the final name is taken: keep both (`name (1).ext`, default), replace it, or fail. */
   onExisting?: ExistingTargetPolicy;
@@ -239,6 +247,10 @@ function checkDownload(value: Record<string, unknown>): string | undefined {
   }
   if (!isOptional(value.acceptRanges, isBoolean) || !isOptional(value.targetFixed, isBoolean)) return 'flags malformed';
   if (value.sha256 !== undefined && !(isString(value.sha256) && /^[0-9a-f]{64}$/.test(value.sha256))) return 'sha256 malformed';
+  if (value.digests !== undefined && !(Array.isArray(value.digests) && value.digests.every(isExpectedDigest))) return 'digests malformed';
+  if (value.verified !== undefined && !(Array.isArray(value.verified) && value.verified.every((v) => isObject(v) && isDigestAlgorithm(v.algorithm) && isString(v.source)))) {
+    return 'verified malformed';
+  }
   if (!isOptional(value.connections, isCount)) return 'connections malformed';
   if (value.onExisting !== undefined && !EXISTING_TARGET_POLICIES.includes(value.onExisting as ExistingTargetPolicy)) return 'onExisting malformed';
   if (!isOptional(value.generation, isCount)) return 'generation malformed';
