@@ -95,6 +95,7 @@ describe('speed limits', function () {
       const saved = (await store.get('m')) as DownloadRecord;
       assert.equal(saved.state, 'completed');
       assert.equal(saved.maxBytesPerSecond, 512 * 1024, "the runner's own saves kept the limit set while it ran");
+      assert.equal(manager.get('m')?.record.maxBytesPerSecond, 512 * 1024, 'the row (the snapshot) still shows the limit after the runner reported its record');
       assert.equal(sha256(await readFile(saved.target!)), sha256(body));
     } finally {
       await manager.shutdown();

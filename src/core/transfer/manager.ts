@@ -386,11 +386,14 @@ export class TransferManager implements Disposable {
   private readonly stamp = <T extends TransferRecord>(record: T): T => {
     const machine = this.options.machine ? { machine: this.options.machine } : {};
     const lease = this.releasing ? undefined : { owner: this.ownerId, expiresAt: this.clock.now() + this.leaseMs };
-    const bandwidth = this.options.bandwidth;
-    // The runner's copy of the record predates a limit set while it runs: the manager's value wins.
-    const limit = bandwidth ? { maxBytesPerSecond: bandwidth.limitOf(record.id) || undefined } : {};
-    return { ...record, ...machine, ...limit, lease };
+    return { ...this.withLimit(record), ...machine, lease };
   };
+
+  /** The runner's copy of the record predates a limit set while it runs: the manager's value wins. */
+  private withLimit<T extends TransferRecord>(record: T): T {
+    const bandwidth = this.options.bandwidth;
+    return bandwidth ? { ...record, maxBytesPerSecond: bandwidth.limitOf(record.id) || undefined } : record;
+  }
 
   private bandwidthFor(id: string): BandwidthGate {
     return this.options.bandwidth?.gateFor(id) ?? UNLIMITED;
@@ -472,7 +475,8 @@ export class TransferManager implements Disposable {
     const subscriptions = [
       claim.onLost(() => controller.abort(new AbortError('claim-lost'))),
       runner.onRecord((record) => {
-        entry.record = record;
+        // The runner's copy predates a speed limit set while it runs; the row shows the limit.
+        entry.record = this.withLimit(record);
         this.announce(entry);
       }),
       runner.onProgress((progress) => {
@@ -481,9 +485,9 @@ export class TransferManager implements Disposable {
       }),
     ];
     try {
-      entry.record = await runner.run(controller.signal);
+      entry.record = this.withLimit(await runner.run(controller.signal));
     } catch (error) {
-      entry.record = runner.record;
+      entry.record = this.withLimit(runner.record);
       if (claim.lost) {
         await this.yieldTo(entry, claim.lost);
       } else if (!(error instanceof AbortError) && !(error instanceof TransferError)) {
