@@ -19,6 +19,8 @@ export function localizeRestart(code: string | undefined, l10n: L10n): string | 
       return l10n.t('The local file changed, so the upload started again from the beginning.');
     case 'ERR_UPLOAD_GONE':
       return l10n.t('The server no longer had the upload, so it started again from the beginning.');
+    case 'ERR_NOT_SAME_FILE':
+      return l10n.t('The link changed and nothing proved the new one is the same file, so the download started again from the beginning.');
     default:
       return code === undefined ? undefined : l10n.t('The transfer started again from the beginning.');
   }

@@ -83,6 +83,17 @@ export class DownloadIntegrity {
     await this.host.update({ digests: merged });
   }
 
+  /**
+   * True when a response offers a digest of the whole file that a digest recorded earlier
+   * matches: proof that a new link serves the same file. Ask before noteHeaders records it.
+   */
+  confirms(headers: HttpHeaders, status: number): boolean {
+    const known = this.host.record().digests ?? [];
+    return digestsFromHeaders(headers, status).some((offered) =>
+      known.some((d) => d.source === offered.source && d.algorithm === offered.algorithm && d.hex === offered.hex),
+    );
+  }
+
   /** Worth hashing while writing: something to check against now, or a lookup still running. */
   private wanted(): boolean {
     const record = this.host.record();

@@ -28,6 +28,8 @@ import {
 import { ProgressSaver } from './progress-saver';
 import { chooseIfRange, parseContentLength } from '../http/range';
 import { DownloadIntegrity } from './integrity';
+import { ExpiringLinkClient } from '../http/expired-link';
+import { sameResource } from './link-identity';
 import { downloadedBytes, initialSegments, reconcileWithPartSize, type DownloadRecord, type ExistingTargetPolicy, type Segment } from '../state/record';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transfer/retry';
 import { HostConnectionLimits } from './host-limits';
@@ -97,6 +99,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   private handedOver?: WholeFileResponse;
   /** Digests, checksum lookup and the in-order hash of the current run. */
   private integrity: DownloadIntegrity;
+  /** Requests for the file itself: an expired redirect target is refreshed from the URL the user gave. */
+  private readonly http: ExpiringLinkClient;
 
   constructor(record: DownloadRecord, private readonly options: DownloadOptions) {
     super(record, options);
@@ -111,6 +115,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       now: () => this.clock.now(),
     });
     this.integrity = this.newIntegrity();
+    this.http = new ExpiringLinkClient(options.http, this.logger, this.tag);
   }
 
   /** Saves claim only synced bytes (see ProgressSaver). */
@@ -250,7 +255,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       this.logger.debug(`${this.tag} GET whole file`);
-      const response = await this.options.http.request(this.rec.url, { originHeaders: this.options.headers, signal: connection.signal });
+      const response = await this.http.request(this.rec.url, { originHeaders: this.options.headers, signal: connection.signal });
       try {
         rejectEncoded(response);
         if (response.status === 206) throw new RestartNeeded('206 to a request without Range', 'ERR_RANGE_MISMATCH');
@@ -301,7 +306,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const handle = await this.openPart(truncateTo);
     const host: SegmentHost = {
       record: () => this.rec,
-      http: this.options.http,
+      http: this.http,
       logger: this.logger,
       tag: this.tag,
       stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
@@ -317,7 +322,10 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       beforeWrite: (pending) => this.saver.room(pending),
       overlapBytes: this.options.overlapBytes ?? DEFAULT_OVERLAP,
       onLength: (length) => this.keeper.patchSoon({ length }),
-      onPartialResponse: (response) => this.integrity.noteHeaders(response.headers, response.status),
+      onPartialResponse: async (response) => {
+        this.checkNewLink(response);
+        await this.integrity.noteHeaders(response.headers, response.status);
+      },
       onWrite: (position, data) => this.integrity.feed(position, data),
     };
     this.saver.attach(handle);
@@ -328,6 +336,23 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       await handle.close().catch(() => undefined);
       this.tick(true);
     }
+  }
+
+  /**
+   * A range answered from another resource than before (a refreshed or updated link) continues
+   * the old bytes only when something proves it is the same file: a strong validator (If-Range
+   * made the server check it) or a digest of the whole file equal to the recorded one.
+   * A re-signed link to the same object (only the query differs) is the same resource.
+   */
+  private checkNewLink(response: HttpResponse): void {
+    const before = this.rec.finalUrl;
+    if (!before || sameResource(before, response.url)) return;
+    const proof = chooseIfRange(this.rec) ? 'strong validator' : this.integrity.confirms(response.headers, response.status) ? 'same digest' : undefined;
+    if (!proof) {
+      throw new RestartNeeded(`the link changed to ${redactUrl(response.url)} and nothing proves it is the same file`, 'ERR_NOT_SAME_FILE');
+    }
+    this.logger.info(`${this.tag} the link changed to ${redactUrl(response.url)}: the same file (${proof})`);
+    this.keeper.patchSoon({ finalUrl: response.url });
   }
 
   /** Takes over what the first full (200) response says about the file. */
