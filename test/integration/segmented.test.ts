@@ -167,6 +167,17 @@ describe('segmented downloads against the fault server', function () {
     assert.ok(h.logs.some((l) => /using one connection: unexpected Content-Range/.test(l)), h.logs.join('\n'));
   });
 
+  it('after falling back to one connection, asks bounded ranges for segments in the middle: the server does not send the rest of the file for each', async () => {
+    server.route('/shift-mid.bin', { body, etag: '"x2"', wrongContentRange: { shift: -1, times: 1 } });
+    const done = await runToEnd(h.task(server.url('/shift-mid.bin'), { ...options, record: { connections: 4 } }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.ok(h.logs.some((l) => /using one connection/.test(l)), h.logs.join('\n'));
+    const ranges = server.requests.filter((r) => r.status === 206).map((r) => String(r.headers.range));
+    const openInTheMiddle = ranges.filter((r) => /^bytes=\d+-$/.test(r)).length;
+    // At most the segment that reaches the end of the file is asked open-ended.
+    assert.ok(openInTheMiddle <= 1, `open-ended ranges after the fallback: ${JSON.stringify(ranges)}`);
+  });
+
   it('starts over when the file changed between runs: every piece request is refused by If-Range', async () => {
     const changed = randomBytesSeeded(SIZE, 32);
     server.route('/flip.bin', { body, etag: '"f1"', rateBytesPerSec: 4 * MiB });

@@ -43,6 +43,13 @@ export interface SegmentHost {
   onPartialResponse?(response: HttpResponse): Promise<void>;
   /** Bytes about to be written at `position` (hashing while writing, where bytes come in order). */
   onWrite?(position: number, data: Buffer): void;
+  /**
+   * True once the server answered a bounded range (`bytes=a-b`) with the whole file or with more
+   * than was asked. Until then one connection asks bounded ranges for segments that end before
+   * the end of the file (those a split left behind): an open-ended request for a segment in the
+   * middle makes the server send the rest of the file, most of it wasted once the segment is full.
+   */
+  boundedRangesRefused?: boolean;
 }
 
 /** A body already flowing for a segment: the first connection's 200 response. */
@@ -65,8 +72,9 @@ export function rejectEncoded(response: HttpResponse): void {
  * connections, each writing at its own offset into the one part file. A single-connection
  * download is the same loop with one segment. A connection that runs out of work splits the
  * largest missing run. With several connections each asks for its segment (`bytes=a-b`); with
- * one, every request is open-ended (`bytes=a-`), which servers that refuse bounded ranges still
- * serve; either way a connection reads only to its segment's end. Every 206 passes
+ * one, requests are open-ended (`bytes=a-`), which servers that refuse bounded ranges still
+ * serve (a segment that ends early is asked bounded until the server refuses that); either way a
+ * connection reads only to its segment's end. Every 206 passes
  * checkPartialResponse; anything else stops all connections with RestartNeeded (start over) or
  * SegmentationRefused (go on with one connection).
  */
@@ -181,7 +189,9 @@ async function requestRange(
   if (!ifRange && overlap === 0) {
     throw new RestartNeeded(`no validator, and no bytes before ${from} to compare the server's with`, 'ERR_RANGE_MISMATCH');
   }
-  const asked = { start: from - overlap, end: openEnded || segment.end === undefined ? undefined : segment.end - 1 };
+  const endsEarly = segment.end !== undefined && record.length !== undefined && segment.end < record.length;
+  const bounded = segment.end !== undefined && (!openEnded || (endsEarly && host.boundedRangesRefused !== true));
+  const asked = { start: from - overlap, end: bounded ? (segment.end as number) - 1 : undefined };
   const headers: Record<string, string> = { range: formatRange(asked.start, asked.end) };
   if (ifRange) headers['if-range'] = ifRange;
   host.logger.debug(`${host.tag} GET ${headers.range}${ifRange ? ` If-Range ${ifRange}` : ` (overlap ${overlap})`}`);
@@ -204,6 +214,7 @@ async function requestRange(
         if (openEnded) throw new RestartNeeded(verdict.reason, 'ERR_RANGE_MISMATCH');
         throw new SegmentationRefused(verdict.reason);
       }
+      if (asked.end !== undefined && verdict.last > asked.end) host.boundedRangesRefused = true;
       await host.onPartialResponse?.(response);
       if (record.length === undefined) {
         segment.end = verdict.total;
@@ -213,6 +224,7 @@ async function requestRange(
       return { body: response.body, verify };
     }
     if (status === 200) {
+      if (asked.end !== undefined) host.boundedRangesRefused = true;
       const fresh = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
       const changed = sameRepresentation(record, fresh) === false;
       if (!openEnded) {

@@ -92,6 +92,8 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   private highWater = 0;
   /** Set when the server does not serve ranges well enough: one connection from then on. */
   private segmentationRefused = false;
+  /** The server answered a bounded range with more than was asked (see SegmentHost). */
+  private boundedRangesRefused = false;
   /** Connections the last segmented attempt used (to know whether to back off a host). */
   private lastConnections = 1;
   private readonly connectionLimits: HostConnectionLimits;
@@ -306,6 +308,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     const handle = await this.openPart(truncateTo);
     const host: SegmentHost = {
       record: () => this.rec,
+      boundedRangesRefused: this.boundedRangesRefused,
       http: this.http,
       logger: this.logger,
       tag: this.tag,
@@ -332,6 +335,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
     try {
       await fetchSegments(host, handle, connections, signal, flowing);
     } finally {
+      this.boundedRangesRefused = host.boundedRangesRefused === true;
       await this.saver.detach();
       await handle.close().catch(() => undefined);
       this.tick(true);
