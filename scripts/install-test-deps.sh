@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the plain-Node tests need on a fresh Debian machine, idempotently:
 # Debian's nginx (range server), apache2 (mod_dav PUT server), curl and aria2 (benchmarks),
+# openssl (the TLS tests' certificate authority),
 # then the npm dependencies from the lock file.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,6 +15,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || need+=(apache2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v aria2c >/dev/null 2>&1 || need+=(aria2)
+# The TLS tests make their certificate authority with the openssl command line.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[install-test-deps] apt-get install ${need[*]}"
   # The tests start their own nginx and Apache on free ports: keep the packages' services from starting.
