@@ -53,10 +53,21 @@ export const TRANSFER_ERROR_CODES: readonly TransferErrorCode[] = [
  */
 export type NetworkReason = 'connection-refused' | 'host-not-found' | 'tls-untrusted' | 'timed-out' | 'connection-reset';
 
+/**
+ * The checksum that the downloaded bytes did not match (ERR_CHECKSUM_MISMATCH): kept with the
+ * error in the record so the UI can say, in the user's language, which source disagreed.
+ */
+export interface DisagreeingChecksum {
+  algorithm: string;
+  /** `Repr-Digest`, a checksum file's name such as `SHA256SUMS`, or `user`. */
+  source: string;
+}
+
 export interface TransferErrorDetails {
   /** HTTP status, when the error came from a response. */
   status?: number;
   networkReason?: NetworkReason;
+  checksum?: DisagreeingChecksum;
   /** Seconds or HTTP-date from a Retry-After header. */
   retryAfter?: string;
   cause?: unknown;
@@ -68,20 +79,23 @@ export class TransferError extends Error {
   readonly retryAfter?: string;
   /** The network failure behind this error, or behind the error it wraps (retries exhausted). */
   readonly networkReason?: NetworkReason;
+  readonly checksum?: DisagreeingChecksum;
 
   constructor(readonly code: TransferErrorCode, message: string, details: TransferErrorDetails = {}) {
     // Messages end up in logs, notifications and the saved lastError: never with a URL's secrets.
     super(redactText(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.retryAfter = details.retryAfter;
+    this.checksum = details.checksum;
     this.networkReason =
       details.networkReason ??
       (details.cause instanceof TransferError ? details.cause.networkReason : undefined) ??
       (code === 'ERR_CONNECT_TIMEOUT' || code === 'ERR_RESPONSE_TIMEOUT' ? 'timed-out' : undefined);
   }
 
-  toJSON(): { code: TransferErrorCode; message: string; status?: number; networkReason?: NetworkReason } {
-    return { code: this.code, message: this.message, status: this.status, networkReason: this.networkReason };
+  toJSON(): { code: TransferErrorCode; message: string; status?: number; networkReason?: NetworkReason; checksum?: DisagreeingChecksum } {
+    const json = { code: this.code, message: this.message, status: this.status, networkReason: this.networkReason };
+    return this.checksum ? { ...json, checksum: { ...this.checksum } } : json;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { PendingRetry, RecordedError, TransferErrorCode } from '../core';
+import { USER_SOURCE, type PendingRetry, type RecordedError, type TransferErrorCode } from '../core';
 
 /**
  * The slice of `vscode.l10n` the text functions need. They take it as a parameter, so unit tests
@@ -6,6 +6,11 @@ import type { PendingRetry, RecordedError, TransferErrorCode } from '../core';
  */
 export interface L10n {
   t(message: string, ...args: Array<string | number | boolean>): string;
+}
+
+/** Who vouches for a checksum, in words: "sha256 from SHA256SUMS", "sha256 you gave". */
+export function checksumText(checksum: { algorithm: string; source: string }, l10n: L10n): string {
+  return checksum.source === USER_SOURCE ? l10n.t('{0} you gave', checksum.algorithm) : l10n.t('{0} from {1}', checksum.algorithm, checksum.source);
 }
 
 /** Why a transfer started over from byte 0, for the user (the English reason stays in the log). */
@@ -106,7 +111,10 @@ export function localizeError(error: RecordedError | undefined, l10n: L10n, cont
     case 'ERR_LENGTH_MISMATCH':
       return l10n.t('The downloaded size does not match the size the server announced.');
     case 'ERR_CHECKSUM_MISMATCH':
-      return l10n.t('The checksum of the downloaded file does not match.');
+      // Name the source that disagreed: a stale SHA256SUMS and a corrupted download call for different fixes.
+      return typeof error.checksum?.algorithm === 'string' && typeof error.checksum.source === 'string'
+        ? l10n.t('The downloaded file does not match the {0}.', checksumText(error.checksum, l10n))
+        : l10n.t('The checksum of the downloaded file does not match.');
     case 'ERR_CHECKSUM_CONFLICT':
       return l10n.t('The server offers two checksums for this file that disagree. Give the right one to verify it.');
     case 'ERR_LINK_EXPIRED':

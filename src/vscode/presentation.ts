@@ -12,9 +12,8 @@ import {
   type TransferSnapshot,
   type TransferState,
   type VerifiedDigest,
-  USER_SOURCE,
 } from '../core';
-import { localizeError, localizeRestart, retryText, type L10n } from './messages';
+import { checksumText, localizeError, localizeRestart, retryText, type L10n } from './messages';
 
 /**
  * What one transfer looks like in words: the row's label, description and tooltip. Plain text
@@ -27,8 +26,7 @@ export function displayName(snapshot: TransferSnapshot): string {
 /** "Verified (sha256 from SHA256SUMS)": which checksum vouched for a completed download. */
 export function verifiedText(verified: readonly VerifiedDigest[] | undefined, l10n: L10n): string | undefined {
   if (!verified || verified.length === 0) return undefined;
-  const sources = verified.map((v) => (v.source === USER_SOURCE ? l10n.t('{0} you gave', v.algorithm) : l10n.t('{0} from {1}', v.algorithm, v.source)));
-  return l10n.t('Verified ({0})', sources.join(', '));
+  return l10n.t('Verified ({0})', verified.map((v) => checksumText(v, l10n)).join(', '));
 }
 
 export function stateLabel(state: TransferState, l10n: L10n): string {

@@ -2,7 +2,11 @@ import * as assert from 'node:assert/strict';
 import {
   newDownloadRecord,
   newUploadRecord,
+  checkDigests,
+  USER_SOURCE,
   type DownloadRecord,
+  type RecordedError,
+  type TransferError,
   type TransferSnapshot,
   type UploadRecord,
 } from '../../src/core';
@@ -115,6 +119,24 @@ describe('what a row says', () => {
       plainPutNotice(snap(detected), english),
       'big.iso goes to files.example.com in one plain PUT: the endpoint offers no resumable upload protocol, so an interrupted upload starts again from the beginning.',
     );
+  });
+
+  it('a checksum mismatch names the checksum that disagreed, as saved in the record, in English and Chinese', () => {
+    const failedAgainst = (source: string) => {
+      try {
+        checkDigests([{ algorithm: 'sha256', hex: '0'.repeat(64), source }], { sha256: 'f'.repeat(64) });
+      } catch (error) {
+        // What the record keeps (and what a reload reads back).
+        const lastError = JSON.parse(JSON.stringify((error as TransferError).toJSON())) as RecordedError;
+        return snap(download({ state: 'failed', lastError }));
+      }
+      throw new Error('no mismatch');
+    };
+    const sums = failedAgainst('SHA256SUMS');
+    assert.equal(describeRow(sums, english, NOW), 'Failed: The downloaded file does not match the sha256 from SHA256SUMS.');
+    assert.equal(failureNotice(sums, english), 'Download of big.iso failed: The downloaded file does not match the sha256 from SHA256SUMS.');
+    assert.equal(describeRow(sums, chinese, NOW), '失败：下载的文件与校验和不一致（来自 SHA256SUMS 的 sha256）。');
+    assert.equal(describeRow(failedAgainst(USER_SOURCE), english, NOW), 'Failed: The downloaded file does not match the sha256 you gave.');
   });
 
   it('Chinese rows and tooltips use the full-width colon', () => {

@@ -1,4 +1,4 @@
-import { AbortError, TransferError, type TransferErrorCode } from '../errors';
+import { AbortError, TransferError, type DisagreeingChecksum, type TransferErrorCode } from '../errors';
 import type { Exchange } from '../http/exchange-log';
 import type { NetworkSettings } from '../http/stack';
 import type { DownloadRecord } from '../state/record';
@@ -54,16 +54,17 @@ export interface SerializedError {
   status?: number;
   retryAfter?: string;
   abortReason?: string;
+  checksum?: DisagreeingChecksum;
 }
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof AbortError) return { code: error.code, message: error.message, abortReason: error.reason };
-  if (error instanceof TransferError) return { code: error.code, message: error.message, status: error.status, retryAfter: error.retryAfter };
+  if (error instanceof TransferError) return { code: error.code, message: error.message, status: error.status, retryAfter: error.retryAfter, checksum: error.checksum };
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
 export function deserializeError(error: SerializedError): Error {
   if (error.abortReason !== undefined) return new AbortError(error.abortReason);
-  if (error.code) return new TransferError(error.code, error.message, { status: error.status, retryAfter: error.retryAfter });
+  if (error.code) return new TransferError(error.code, error.message, { status: error.status, retryAfter: error.retryAfter, checksum: error.checksum });
   return new Error(error.message);
 }

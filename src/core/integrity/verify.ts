@@ -35,7 +35,9 @@ export function checkDigests(values: readonly ExpectedDigest[], actual: Digests)
     const hex = actual[value.algorithm];
     if (hex === undefined) continue;
     if (hex !== value.hex) {
-      throw new TransferError('ERR_CHECKSUM_MISMATCH', `${describeDigest(value)} is ${value.hex}, but the downloaded file's is ${hex}`);
+      throw new TransferError('ERR_CHECKSUM_MISMATCH', `${describeDigest(value)} is ${value.hex}, but the downloaded file's is ${hex}`, {
+        checksum: { algorithm: value.algorithm, source: value.source },
+      });
     }
     if (!verified.some((v) => v.algorithm === value.algorithm && v.source === value.source)) verified.push({ algorithm: value.algorithm, source: value.source });
   }

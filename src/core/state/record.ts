@@ -38,6 +38,8 @@ export interface RecordedError {
   status?: number;
   /** The network failure in words a user knows (connection refused, host not found, …). */
   networkReason?: string;
+  /** For ERR_CHECKSUM_MISMATCH: which checksum the bytes did not match ("sha256 from SHA256SUMS"). */
+  checksum?: { algorithm: string; source: string };
   /** Set while the transfer waits to try again after this error. */
   retry?: PendingRetry;
 }
