@@ -173,6 +173,18 @@ describe('localization', () => {
       assert.deepEqual(calls.filter((call) => !call.literal).map((call) => call.where), [], 'use a string literal so the message can be extracted and translated');
     });
 
+    it('names every injected L10n `l10n`, so that the scan above sees the calls made through it', () => {
+      // Presentation code takes the l10n function as a parameter (plain Node in unit tests).
+      // `@vscode/l10n-dev export` misses those calls; this scan finds them only by that name.
+      const elsewhere = sourceFiles(path.join(root, 'src')).flatMap((file) => {
+        const text = fs.readFileSync(file, 'utf8');
+        const typed = [...text.matchAll(/\b(\w+)\??\s*:\s*L10n\b/g)].filter((m) => m[1] !== 'l10n');
+        const destructured = [...text.matchAll(/\{\s*t\b[^}]*\}\s*=\s*[\w.]*l10n\b/g)];
+        return [...typed, ...destructured].map((m) => `${path.relative(root, file)}: ${m[0]}`);
+      });
+      assert.deepEqual(elsewhere, []);
+    });
+
     it('has every l10n.t message as a key of l10n/bundle.l10n.json', () => {
       const bundle = readJson<Strings>('l10n/bundle.l10n.json');
       const missing = calls.filter((call) => call.literal && !(call.message in bundle)).map((call) => `${call.where}: ${JSON.stringify(call.message)}`);
