@@ -8,7 +8,9 @@
  *   location), resume (SIGKILL at 50 %, re-run), rss (4 GiB download), exthost (event-loop
  *   delay inside a real extension host during a full-speed download), limit (speed limits:
  *   achieved rate over every 5 s window, 1 and 8 connections), connections (1, 2, 4, 8
- *   connections against a per-connection-throttled host and one that answers 503/429)
+ *   connections against a per-connection-throttled host and one that answers 503/429), verify
+ *   (1 and 4 connections without a checksum, verified from a SHA256SUMS beside the file, and with
+ *   --sha256: wall and CPU time; `--size-mib` sets the size, as for single)
  *
  * Files are generated in a tmpfs (/dev/shm when present) so the disk does not dominate;
  * `--files-on=<folder>` puts them on a real disk instead (e.g. to see what syncing costs).
@@ -22,6 +24,7 @@ import { CLI } from '../test/support/cli';
 import { generateFile, startNginx } from '../test/support/nginx';
 import { measureExtensionHost } from './bench-exthost';
 import { measureConnections, measureLimit } from './bench-limits';
+import { measureVerify } from './bench-verify';
 
 const MiB = 1024 * 1024;
 const args = Object.fromEntries(
@@ -92,7 +95,7 @@ export function which(tool: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => existsSync(path.join(dir, tool)));
 }
 
-async function alternate(
+export async function alternate(
   label: string,
   contenders: { name: string; command: (out: string) => string[]; env?: NodeJS.ProcessEnv }[],
   outDir: string,
@@ -269,6 +272,12 @@ async function main(): Promise<void> {
       console.log('| host | connections | wall | throughput | refused requests |\n| --- | --- | --- | --- | --- |');
       console.log(rows.join('\n'));
       await rm(path.join(root, 'conn.bin'), { force: true });
+    }
+    if (!ONLY || ONLY === 'verify') {
+      const sizeMiB = Number(args['size-mib'] ?? 1024);
+      const table = await measureVerify(nginx, root, outDir, sizeMiB, RUNS);
+      console.log(`\n## Verifying ${sizeMiB} MiB from nginx on 127.0.0.1 (CLI, median of ${RUNS}, alternating)\n`);
+      console.log(table);
     }
   } finally {
     await nginx.stop();
