@@ -146,6 +146,27 @@ describe('segmented downloads against the fault server', function () {
     assert.ok(server.totalBodyBytesSent('/sparse.bin') > 0, 'the unclaimed bytes were fetched');
   });
 
+  it('one connection reads one open-ended answer through every segment that lacks bytes, not one answer per segment', async () => {
+    // Found by the chaos soak (seeds 100396, 424287): after a fallback to one connection with
+    // bounded ranges refused, every unfinished segment was asked open-ended in turn, and the
+    // server sent the rest of the file for each of them: 26 MB moved for a 5.8 MB file.
+    server.route('/through.bin', { body, etag: '"t1"', refuseBoundedRanges: true });
+    const target = path.join(h.dir, 'through.bin');
+    const partFile = await createPartFile(`${target}.part`, 0);
+    const quarter = Math.ceil(SIZE / 4);
+    const segments = [0, 1, 2, 3].map((i) => ({ start: i * quarter, end: Math.min(SIZE, (i + 1) * quarter), done: MiB }));
+    const handle = await open(`${target}.part`, 'r+');
+    for (const s of segments) await handle.write(body, s.start, s.done, s.start);
+    await handle.close();
+    const record = { target, targetFixed: true, connections: 4, length: SIZE, etag: '"t1"', acceptRanges: true, partFile, segments };
+    const done = await runToEnd(h.task(server.url('/through.bin'), { ...options, record }));
+    assert.equal(sha256(await readFile(done.target!)), sha256(body));
+    assert.equal(done.restartReason, undefined, 'kept every byte already on disk');
+    const openEnded = server.requests.filter((r) => /^bytes=\d+-$/.test(String(r.headers.range)));
+    assert.deepEqual(openEnded.map((r) => r.headers.range), [`bytes=${MiB}-`], 'one open-ended request from the first missing byte');
+    assert.ok(openEnded[0].bodyBytesSent <= SIZE - MiB, `${openEnded[0].bodyBytesSent} bytes for the rest`);
+  });
+
   it('falls back to one connection when the server ignores ranges', async () => {
     server.route('/norange.bin', { body, etag: '"n1"', ranges: false });
     const done = await runToEnd(h.task(server.url('/norange.bin'), { ...options, record: { connections: 4 } }));

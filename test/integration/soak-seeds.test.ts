@@ -45,6 +45,16 @@ const FOUND: { seed: number; maxSize: number; bug: string }[] = [
     maxSize: 8 * MiB,
     bug: 'after a wrong Content-Range, one connection asked open-ended ranges for segments in the middle and the server sent the rest of the file for each (3.6 × the size)',
   },
+  {
+    seed: 100396,
+    maxSize: 16 * MiB,
+    bug: 'one 200 to a bounded range made one connection ask every unfinished segment open-ended in turn: the rest of the file was sent for each (34 MB moved for 9.3 MB)',
+  },
+  {
+    seed: 424287,
+    maxSize: 16 * MiB,
+    bug: 'the same with 8 connections: 23 MB moved for a 5.8 MB file',
+  },
 ];
 
 describe('chaos soak: seeds that found bugs', function () {

@@ -16,6 +16,15 @@ describe('piece planner', () => {
     assert.deepEqual(pickWork(segments, new Set([segments[2]])), { kind: 'take', segment: segments[1] });
   });
 
+  it('in file order (one connection, open-ended answers), takes the first unfinished segment', () => {
+    const segments: Segment[] = [
+      { start: 0, end: 10 * MiB, done: 10 * MiB },
+      { start: 10 * MiB, end: 20 * MiB, done: 2 * MiB },
+      { start: 20 * MiB, end: 40 * MiB, done: 0 },
+    ];
+    assert.deepEqual(pickWork(segments, new Set(), MiB, true), { kind: 'take', segment: segments[1] });
+  });
+
   it('splits the largest missing run in the middle of what is left', () => {
     const segments: Segment[] = [
       { start: 0, end: 10 * MiB, done: 1 * MiB },

@@ -20,13 +20,15 @@ export type Work = { kind: 'take'; segment: Segment } | { kind: 'split'; from: S
 
 /**
  * What a free connection should do next. `busy` holds the segments other connections are
- * fetching. A split leaves at least `minSplit` bytes on both sides.
+ * fetching. A split leaves at least `minSplit` bytes on both sides. `inFileOrder` takes the
+ * first unfinished segment rather than the largest (one connection: an open-ended response for
+ * it carries the ones after it too).
  */
-export function pickWork(segments: readonly Segment[], busy: ReadonlySet<Segment>, minSplit = DEFAULT_MIN_SPLIT_BYTES): Work | undefined {
+export function pickWork(segments: readonly Segment[], busy: ReadonlySet<Segment>, minSplit = DEFAULT_MIN_SPLIT_BYTES, inFileOrder = false): Work | undefined {
   let idle: Segment | undefined;
   for (const segment of segments) {
     if (busy.has(segment) || isComplete(segment)) continue;
-    if (!idle || remainingOf(segment) > remainingOf(idle)) idle = segment;
+    if (!idle || (inFileOrder ? segment.start < idle.start : remainingOf(segment) > remainingOf(idle))) idle = segment;
   }
   if (idle) return { kind: 'take', segment: idle };
   let largest: Segment | undefined;

@@ -4,6 +4,7 @@ import { AbortError, TransferError, fromFileSystemError, redactUrl } from '../er
 import type { HttpClient, HttpResponse, OriginHeaders } from '../http/client';
 import { checkPartialResponse } from '../http/partial-response';
 import type { Logger } from '../logger';
+import { BodyReader } from './body-reader';
 import { PositionalWriter } from './positional-writer';
 import { DEFAULT_MIN_SPLIT_BYTES, isComplete, pickWork, splitAt } from './planner';
 import { chooseIfRange, formatRange, parseUnsatisfiedRange, sameRepresentation } from '../http/range';
@@ -15,6 +16,13 @@ import { passGate, type BandwidthGate } from '../bandwidth/limits';
 
 /** Queued bytes per connection: small, so a split rarely lands in bytes already on their way. */
 const SEGMENT_QUEUE_BYTES = 256 * 1024;
+
+/**
+ * Bytes already on disk that one open-ended response may pass over to reach the next segment
+ * that lacks bytes. About what an abandoned response has on its way on a fast link: beyond it, a
+ * new request costs less than reading them again.
+ */
+const PASS_OVER_BYTES = 4 * 1024 * 1024;
 
 /** What the byte loop needs from the download task that owns the record. */
 export interface SegmentHost {
@@ -74,7 +82,9 @@ export function rejectEncoded(response: HttpResponse): void {
  * largest missing run. With several connections each asks for its segment (`bytes=a-b`); with
  * one, requests are open-ended (`bytes=a-`), which servers that refuse bounded ranges still
  * serve (a segment that ends early is asked bounded until the server refuses that); either way a
- * connection reads only to its segment's end. Every 206 passes
+ * connection writes only to its segment's end. One connection takes the segments in file order
+ * and goes on reading an open-ended response into the next segment that lacks bytes, so the
+ * server sends the rest of the file once, not once per segment. Every 206 passes
  * checkPartialResponse; anything else stops all connections with RestartNeeded (start over) or
  * SegmentationRefused (go on with one connection).
  */
@@ -95,23 +105,36 @@ export async function fetchSegments(
   const openEnded = connections === 1;
 
   const connection = async (first?: FlowingBody): Promise<void> => {
-    let job: FlowingBody | { segment: Segment; body?: undefined; connection?: undefined } | undefined = first;
-    while (!group.signal.aborted) {
-      if (!job) {
-        const work = pickWork(segments, busy, minSplit);
-        if (!work) return;
-        const segment = work.kind === 'take' ? work.segment : splitAt(segments, work.from, work.at);
-        if (work.kind === 'split') host.logger.debug(`${host.tag} split at ${work.at}: ${segments.length} segments`);
-        job = { segment };
+    let segment = first?.segment;
+    /** A response that runs to the end of the file, still open after the last segment filled. */
+    let open: OpenBody | undefined = first && { reader: new BodyReader(first.body, first.segment.start + first.segment.done), connection: first.connection };
+    try {
+      while (!group.signal.aborted) {
+        if (!segment && open) {
+          segment = openEnded ? nextInFileOrder(segments, busy, open.reader.position) : undefined;
+          if (!segment) {
+            open.connection.abort(new AbortError('segment-done'));
+            open = undefined;
+          }
+        }
+        if (!segment) {
+          const work = pickWork(segments, busy, minSplit, openEnded);
+          if (!work) return;
+          segment = work.kind === 'take' ? work.segment : splitAt(segments, work.from, work.at);
+          if (work.kind === 'split') host.logger.debug(`${host.tag} split at ${work.at}: ${segments.length} segments`);
+        }
+        busy.add(segment);
+        const carried = open;
+        open = undefined;
+        try {
+          open = await fetchOne(host, handle, segment, openEnded, group.signal, carried);
+        } finally {
+          busy.delete(segment);
+        }
+        segment = undefined;
       }
-      busy.add(job.segment);
-      try {
-        const body = job.body && job.connection ? { body: job.body, connection: job.connection } : undefined;
-        await fetchOne(host, handle, job.segment, openEnded, group.signal, body);
-      } finally {
-        busy.delete(job.segment);
-      }
-      job = undefined;
+    } finally {
+      open?.connection.abort(new AbortError('segment-done'));
     }
   };
 
@@ -140,29 +163,58 @@ export async function fetchSegments(
   if (!segments.every(isComplete)) throw new TransferError('ERR_SHORT_BODY', 'segments left unfinished');
 }
 
+/** A response body that runs to the end of the file, with the connection that carries it. */
+interface OpenBody {
+  reader: BodyReader;
+  connection: AbortController;
+}
+
+/**
+ * The segment an open response at `position` should fill next: the first one in file order that
+ * lacks bytes, when no other connection has it, its missing bytes are still ahead in the body,
+ * and the bytes before them are few enough to read again.
+ */
+function nextInFileOrder(segments: readonly Segment[], busy: ReadonlySet<Segment>, position: number): Segment | undefined {
+  let first: Segment | undefined;
+  for (const segment of segments) {
+    if (!isComplete(segment) && (!first || segment.start < first.start)) first = segment;
+  }
+  if (!first || busy.has(first)) return undefined;
+  const from = first.start + first.done;
+  return from >= position && from - position <= PASS_OVER_BYTES ? first : undefined;
+}
+
+/**
+ * Fills `segment` from `carried` (a body already open at or before its missing bytes) or a new
+ * request. Returns the body when it runs on past the segment to the end of the file and one
+ * connection may read it into the next segment; otherwise stops it.
+ */
 async function fetchOne(
   host: SegmentHost,
   handle: fs.FileHandle,
   segment: Segment,
   openEnded: boolean,
   signal: AbortSignal,
-  flowing?: { body: Readable; connection: AbortController },
-): Promise<void> {
-  if (isComplete(segment)) return;
-  const connection = flowing?.connection ?? new AbortController();
+  carried?: OpenBody,
+): Promise<OpenBody | undefined> {
+  if (isComplete(segment)) return carried;
+  const connection = carried?.connection ?? new AbortController();
   const onAbort = () => connection.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let handedOver = false;
+  let open: OpenBody | undefined;
   try {
-    const opened = flowing ?? (await requestRange(host, handle, segment, openEnded, connection));
-    await receiveSegment(host, handle, segment, opened.body, 'verify' in opened ? opened.verify : undefined, connection, signal);
+    const opened = carried ? { reader: carried.reader, toEnd: true } : await requestRange(host, handle, segment, openEnded, connection);
+    await receiveSegment(host, handle, segment, opened.reader, 'verify' in opened ? opened.verify : undefined, connection, signal);
+    if (opened.toEnd && openEnded && isComplete(segment)) open = { reader: opened.reader, connection };
+    return open;
   } catch (error) {
     handedOver = error instanceof RestartNeeded && error.wholeFile !== undefined;
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Stops the body once the segment is full (it may have been shortened by a split).
-    if (!handedOver) connection.abort(new AbortError('segment-done'));
+    if (!handedOver && !open) connection.abort(new AbortError('segment-done'));
   }
 }
 
@@ -177,7 +229,7 @@ async function requestRange(
   segment: Segment,
   openEnded: boolean,
   connection: AbortController,
-): Promise<{ body: Readable; verify?: Buffer }> {
+): Promise<{ reader: BodyReader; verify?: Buffer; toEnd: boolean }> {
   // Connections that start together split each other's segments in the same tick: take the
   // range only once they all have, or every early request would fetch bytes another one takes.
   await Promise.resolve();
@@ -221,7 +273,7 @@ async function requestRange(
         host.onLength(verdict.total);
       }
       const verify = overlap > 0 ? await readAt(handle, asked.start, overlap) : undefined;
-      return { body: response.body, verify };
+      return { reader: new BodyReader(response.body, asked.start), verify, toEnd: verdict.last === verdict.total - 1 };
     }
     if (status === 200) {
       if (asked.end !== undefined) host.boundedRangesRefused = true;
@@ -253,7 +305,7 @@ async function receiveSegment(
   host: SegmentHost,
   handle: fs.FileHandle,
   segment: Segment,
-  body: Readable,
+  body: BodyReader,
   verify: Buffer | undefined,
   connection: AbortController,
   signal: AbortSignal,
@@ -274,12 +326,20 @@ async function receiveSegment(
     host.guard,
   );
   let verified = 0;
+  // An open response carried over from the segment before starts with bytes this one holds.
+  let passOver = segment.start + segment.done - (verify?.length ?? 0) - body.position;
   let failure: unknown;
   try {
     stall.arm();
-    for await (const data of body) {
+    for (let data = await body.next(); data !== undefined; data = await body.next()) {
       stall.arm();
-      let chunk = data as Buffer;
+      let chunk = data;
+      if (passOver > 0) {
+        const take = Math.min(chunk.length, passOver);
+        passOver -= take;
+        chunk = chunk.subarray(take);
+        if (chunk.length === 0) continue;
+      }
       if (verify) {
         const take = Math.min(chunk.length, verify.length - verified);
         if (!chunk.subarray(0, take).equals(verify.subarray(verified, verified + take))) {
@@ -294,8 +354,14 @@ async function receiveSegment(
         if (chunk.length === 0) continue;
       }
       const room = endOf() - writer.acceptedEnd;
-      if (room <= 0) break;
-      if (chunk.length > room) chunk = chunk.subarray(0, room);
+      if (room <= 0) {
+        body.giveBack(chunk);
+        break;
+      }
+      if (chunk.length > room) {
+        body.giveBack(chunk.subarray(room));
+        chunk = chunk.subarray(0, room);
+      }
       await passGate(host.bandwidth, chunk.length, connection.signal, stall);
       host.onWrite?.(writer.acceptedEnd, chunk);
       await writer.write(chunk);
