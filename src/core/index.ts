@@ -16,6 +16,7 @@ export * from './http/client';
 export * from './http/exchange-log';
 export * from './http/stack';
 export * from './download/task';
+export * from './download/link-update';
 export * from './transfer/runner';
 export * from './transfer/manager';
 export * from './download/host-limits';

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock';
 import { AbortError, TransferError } from '../errors';
 import { Emitter, type Disposable, type Event } from '../events';
 import { silentLogger, type Logger } from '../logger';
-import { initialSegments, type TransferRecord, type TransferState } from '../state/record';
+import { initialSegments, type DownloadRecord, type TransferRecord, type TransferState } from '../state/record';
 import { adoptIfFound } from '../state/adoption';
 import { whereIs, type MachineRef } from '../state/machine';
 import type { TransferProgress, TransferRunner } from './runner';
@@ -246,6 +246,26 @@ export class TransferManager implements Disposable {
 
   retry(id: string): Promise<void> {
     return this.resume(id);
+  }
+
+  /**
+   * Gives a download a new link (Update Link…) and starts it again: `change` makes the new record
+   * from the current one (continuing its bytes, or starting over). A run here is paused first, so
+   * nothing writes while the record changes. Refused (false) for a transfer run by another window,
+   * whose bytes are on another machine, or that is not an unfinished download.
+   */
+  async replaceLink(id: string, change: (record: DownloadRecord) => DownloadRecord): Promise<boolean> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.record.kind !== 'download' || entry.record.state === 'completed') return false;
+    if (this.refuseOnAnotherMachine(entry, 'resumed') || (await this.heldElsewhere(entry))) return false;
+    if (entry.controller) await this.stop(entry, 'pause');
+    const current = entry.record as TransferRecord;
+    if (current.kind !== 'download' || current.state === 'completed') return false;
+    entry.held = undefined;
+    entry.record = change(current);
+    await this.setState(entry, 'queued', { lastError: undefined });
+    this.schedule();
+    return true;
   }
 
   /** Stops the transfer and deletes its partial data; the row stays until removed. */
