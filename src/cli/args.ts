@@ -33,7 +33,9 @@ export const USAGE = `Usage:
   -V, --version    print the version
   -h, --help       print this help
 
-Re-running the same command after an interruption resumes the download or upload.`;
+Re-running the same command after an interruption resumes the download or upload.
+A new link for an unfinished download (get <new-url> -o <the same file>) continues it when the
+link serves the same file, and refuses with ERR_NOT_SAME_FILE when it does not.`;
 
 export class UsageError extends Error {}
 

@@ -32,6 +32,13 @@ import {
   createUploadRecord,
   type UploadRecord,
   describeDigest,
+  checkLink,
+  continueWithLink,
+  describeDifferences,
+  downloadedBytes,
+  claimHolder,
+  partPathFor,
+  runningElsewhereError,
 } from '../core';
 import { USAGE, UsageError, parseCli, type GetCommand, type PutCommand } from './args';
 import { CommandClaim } from './claim';
@@ -178,6 +185,7 @@ function httpStack(responseTimeoutMs: number): HttpStack {
 async function get(command: GetCommand): Promise<number> {
   parseHttpUrl(command.url);
   const { targetDir, target, storePath, id } = await resolveOutput(command);
+  const adoptable = target ? await findUnfinishedDownload(targetDir, target, id) : undefined;
   return whileClaimed(storePath, id, async (claim, records) => {
     const existing = (await records.get(id)) as DownloadRecord | undefined;
     if (existing?.kind === 'download' && (await finishCompletedDownload(existing))) {
@@ -186,26 +194,89 @@ async function get(command: GetCommand): Promise<number> {
       process.stdout.write(`${existing.target}\n`);
       return 0;
     }
+    // `get <new-url> -o <unfinished file>`: the unfinished download is continued or refused, never doubled.
+    if (!existing && adoptable) return adoptUnfinished(command, adoptable);
     const record =
       existing && existing.kind === 'download' && existing.state !== 'completed'
         ? { ...existing, sha256: command.sha256 ?? existing.sha256 }
         : newDownloadRecord({ id, url: command.url, targetDir, target, sha256: command.sha256, connections: command.connections, now: Date.now() });
-
     const network = httpStack(60_000);
-    const task: DownloadTask = new DownloadTask(record, {
-      http: network.http,
-      store: claim.store,
-      guard: claim.guard,
-      ...taskOptions(command, id, () => transferName(task.record)),
-      checksumDiscovery: command.checksumDiscovery,
-    });
     try {
-      const result = (done: DownloadRecord) => {
-        // Which source vouched for the bytes goes to stderr: stdout stays the path alone, for scripts.
-        if (!command.quiet) for (const digest of done.verified ?? []) process.stderr.write(`verified ${describeDigest(digest)}\n`);
-        return done.target ?? '';
-      };
-      return await runToExit(task, claim, id, result, command.quiet);
+      return await runDownload(command, record, claim, id, network);
+    } finally {
+      network.dispose();
+    }
+  });
+}
+
+/** Runs a download record to its end under `claim`; which source vouched for the bytes goes to stderr. */
+async function runDownload(command: GetCommand, record: DownloadRecord, claim: CommandClaim, id: string, network: HttpStack): Promise<number> {
+  const task: DownloadTask = new DownloadTask(record, {
+    http: network.http,
+    store: claim.store,
+    guard: claim.guard,
+    ...taskOptions(command, id, () => transferName(task.record)),
+    checksumDiscovery: command.checksumDiscovery,
+  });
+  const result = (done: DownloadRecord) => {
+    // stdout stays the path alone, for scripts.
+    if (!command.quiet) for (const digest of done.verified ?? []) process.stderr.write(`verified ${describeDigest(digest)}\n`);
+    return done.target ?? '';
+  };
+  return runToExit(task, claim, id, result, command.quiet);
+}
+
+/**
+ * Another command's unfinished download of exactly `target` (its record lies beside it under
+ * another URL's id): the download a new link for the same file should continue.
+ */
+async function findUnfinishedDownload(targetDir: string, target: string, ownId: string): Promise<{ storePath: string; id: string; target: string } | undefined> {
+  const names = await fs.readdir(targetDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const id = /^\.([0-9a-f]{16})\.transfer\.json$/.exec(name)?.[1];
+    if (!id || id === ownId) continue;
+    const storePath = path.join(targetDir, name);
+    const record = await new JsonFileTransferStore(storePath).get(id).catch(() => undefined);
+    if (record?.kind === 'download' && record.state !== 'completed' && record.target === target) return { storePath, id, target };
+  }
+  return undefined;
+}
+
+/**
+ * Continues another command's unfinished download of the same file from the new link, once the
+ * link is shown to serve that file: the same length and strong validator, or the same digest;
+ * with nothing to compare, the bytes on disk are checked against the new link's before anything
+ * is appended. A link to another file fails with ERR_NOT_SAME_FILE and leaves the download as it was.
+ */
+async function adoptUnfinished(command: GetCommand, found: { storePath: string; id: string; target: string }): Promise<number> {
+  // Another command writing that file right now: say which file is busy, not which record.
+  const part = partPathFor(found.target);
+  const writer = await claimHolder(part, { owner: 'command line' }).catch(() => undefined);
+  if (writer) throw runningElsewhereError(writer, path.basename(part));
+  return whileClaimed(found.storePath, found.id, async (claim, records) => {
+    const record = (await records.get(found.id)) as DownloadRecord | undefined;
+    if (record?.kind !== 'download' || record.state === 'completed') throw new TransferError('ERR_RECORD_INVALID', 'the unfinished download changed while it was read');
+    const network = httpStack(60_000);
+    try {
+      const name = transferName(record);
+      const logger = taskOptions(command, found.id, () => name).logger;
+      // A run stopped after it adopted the download already made the new link its own.
+      let next = record;
+      if (record.url !== command.url) {
+        const comparison = await checkLink(network.http, record, command.url, { originHeaders: headersForOrigin(command.url, command.headers), logger, tag: `[${found.id}]` });
+        const have = `${formatBytes(downloadedBytes(record))}${record.length !== undefined ? ` of ${formatBytes(record.length)}` : ''}`;
+        if (comparison.verdict === 'different') {
+          throw new TransferError(
+            'ERR_NOT_SAME_FILE',
+            `${record.target} is an unfinished download of another file (${have} so far): the new link's ${describeDifferences(comparison.differs)} differs. ` +
+              'It was left as it is; give another -o to download the new file.',
+          );
+        }
+        const why = comparison.verdict === 'same' ? `the same file (same ${comparison.proof === 'digest' ? 'digest' : 'length and validator'})` : 'nothing to compare, so the bytes on disk are checked first';
+        if (!command.quiet) process.stderr.write(`adopting the unfinished download of ${name} (${have}) with the new link: ${why}\n`);
+        next = continueWithLink(record, comparison);
+      }
+      return await runDownload(command, { ...next, sha256: command.sha256 ?? next.sha256 }, claim, found.id, network);
     } finally {
       network.dispose();
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256, startFaultServer, type FaultServer, type RouteOptions } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
 
 const SIZE = 4 * 1024 * 1024;
@@ -30,6 +30,14 @@ function signer(storage: FaultServer, ttlMs: number) {
   };
 }
 
+/** Starts `get url -o target` and kills it once a quarter of the file is on disk. */
+async function killMidway(url: string, target: string, extra: string[] = []): Promise<void> {
+  const run = startCli(['get', url, '-o', target, '--no-checksum-discovery', ...extra]);
+  await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > SIZE / 4);
+  run.child.kill('SIGKILL');
+  assert.equal((await run.result).signal, 'SIGKILL');
+}
+
 describe('links that expire (CLI)', function () {
   this.timeout(60_000);
   let origin: FaultServer;
@@ -50,13 +58,6 @@ describe('links that expire (CLI)', function () {
 
   const refuseExpired = (links: ReturnType<typeof signer>) => (url: string) => (links.expired(url) ? { status: 403, body: S3_EXPIRED } : undefined);
   const storageRequests = (file: string) => storage.requests.filter((r) => r.path === file && r.status !== 403);
-
-  async function killMidway(url: string, target: string, extra: string[] = []): Promise<void> {
-    const first = startCli(['get', url, '-o', target, '--no-checksum-discovery', ...extra]);
-    await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > SIZE / 4);
-    first.child.kill('SIGKILL');
-    assert.equal((await first.result).signal, 'SIGKILL');
-  }
 
   it('a stable URL redirecting to an expiring signed URL: killed, link expired, the re-run continues with Range on a new signed URL', async () => {
     const body = randomBytesSeeded(SIZE, 101);
@@ -106,16 +107,114 @@ describe('links that expire (CLI)', function () {
 
   it('a signed link given directly that has expired fails with ERR_LINK_EXPIRED, not a bare 403', async () => {
     const body = randomBytesSeeded(SIZE, 104);
-    const links = signer(storage, 600);
+    // Long enough for a CLI starting on a busy machine to reach the link before it expires.
+    const links = signer(storage, 2000);
     storage.route('/f.bin', { body, etag: '"e1"', rateBytesPerSec: 4 * 1024 * 1024, refuse: refuseExpired(links) });
     const url = links.sign('/f.bin');
     const target = path.join(dir, 'f.bin');
     await killMidway(url, target);
-    await new Promise((r) => setTimeout(r, 800));
+    await waitFor(() => links.expired(url));
     const second = await runCli(['get', url, '-o', target, '--no-checksum-discovery']);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /^error ERR_LINK_EXPIRED: the link has expired \(S3: Request has expired/m);
     assert.doesNotMatch(second.stderr, /sig\d/, 'the signature never appears in a message');
     assert.ok(existsSync(`${target}.part`), 'the bytes so far are kept for a fresh link');
   });
+});
+
+describe('get <new-url> -o <unfinished file> (CLI)', function () {
+  this.timeout(60_000);
+  let first: FaultServer;
+  let second: FaultServer;
+  let dir: string;
+
+  before(assertBuilt);
+  beforeEach(async () => {
+    first = await startFaultServer();
+    second = await startFaultServer();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-adopt-'));
+  });
+  afterEach(async () => {
+    await first.close();
+    await second.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const rangeAnswers = (server: FaultServer) => server.requests.filter((r) => r.headers.range && r.headers.range !== 'bytes=0-0');
+
+  it('a fresh signed link for the same file adopts the unfinished download and continues with Range', async () => {
+    const body = randomBytesSeeded(SIZE, 111);
+    // Long enough for a CLI starting on a busy machine to reach the link before it expires.
+    const links = signer(first, 2000);
+    first.route('/f.bin', { body, etag: '"s3-etag"', rateBytesPerSec: 4 * 1024 * 1024, refuse: (url) => (links.expired(url) ? { status: 403, body: S3_EXPIRED } : undefined) });
+    const target = path.join(dir, 'f.bin');
+    const expiring = links.sign('/f.bin');
+    await killMidway(expiring, target);
+    const onDisk = (await stat(`${target}.part`)).size;
+    await waitFor(() => links.expired(expiring));
+
+    first.route('/f.bin', { body, etag: '"s3-etag"', refuse: (url) => (links.expired(url) ? { status: 403, body: S3_EXPIRED } : undefined) });
+    const sentBefore = first.totalBodyBytesSent('/f.bin');
+    const run = await runCli(['get', links.sign('/f.bin'), '-o', target, '--no-checksum-discovery']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /adopting the unfinished download of f\.bin .*: the same file/);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    const resume = rangeAnswers(first).pop();
+    assert.match(String(resume?.headers.range), /^bytes=[1-9]\d*-$/);
+    assert.ok(Number(/\d+/.exec(String(resume?.headers.range))?.[0]) <= onDisk);
+    assert.equal(resume?.status, 206);
+    assert.ok(first.totalBodyBytesSent('/f.bin') < 1.5 * SIZE, `${first.totalBodyBytesSent('/f.bin')} bytes moved for ${SIZE}`);
+    assert.ok(first.totalBodyBytesSent('/f.bin') - sentBefore < SIZE, 'the second run did not fetch the whole file again');
+    assert.deepEqual(await readdir(dir), ['f.bin'], 'one file, no second download beside it, no record left');
+  });
+
+  it('a link on another server with nothing to compare: adopted, the bytes on disk checked before appending', async () => {
+    const body = randomBytesSeeded(SIZE, 112);
+    first.route('/a/f.bin', { body, rateBytesPerSec: 4 * 1024 * 1024 });
+    second.route('/b/share', { body, contentDisposition: 'attachment; filename="f.bin"' });
+    const target = path.join(dir, 'f.bin');
+    await killMidway(first.url('/a/f.bin'), target);
+    const onDisk = (await stat(`${target}.part`)).size;
+
+    const run = await runCli(['get', second.url('/b/share'), '-o', target, '--no-checksum-discovery']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /adopting the unfinished download of f\.bin .*nothing to compare, so the bytes on disk are checked first/);
+    assert.equal(sha256(await readFile(target)), sha256(body));
+    const resume = rangeAnswers(second)[0];
+    const start = Number(/^bytes=(\d+)-$/.exec(String(resume?.headers.range))?.[1]);
+    assert.ok(start > 0 && start < onDisk, `asked from ${start}, below the ${onDisk} bytes on disk: an overlap to compare`);
+    assert.equal(resume.headers['if-range'], undefined);
+    assert.ok(first.totalBodyBytesSent() + second.totalBodyBytesSent() < 1.5 * SIZE);
+    assert.deepEqual(await readdir(dir), ['f.bin']);
+  });
+
+  for (const [what, route, says] of [
+    ['another length', { body: randomBytesSeeded(SIZE + 1, 114), etag: '"e1"' }, /length differs/],
+    ['another strong ETag', { body: randomBytesSeeded(SIZE, 115), etag: '"e2"' }, /validator \(ETag or Last-Modified\) differs/],
+  ] as Array<[string, RouteOptions, RegExp]>) {
+    it(`a link to a different file (${what}) is refused with ERR_NOT_SAME_FILE; the .part stays untouched and nothing starts beside it`, async () => {
+      const body = randomBytesSeeded(SIZE, 113);
+      first.route('/a/f.bin', { body, etag: '"e1"', rateBytesPerSec: 4 * 1024 * 1024 });
+      second.route('/b/f.bin', route);
+      const target = path.join(dir, 'f.bin');
+      await killMidway(first.url('/a/f.bin'), target);
+      const part = await readFile(`${target}.part`);
+      // Claim files come and go with each run (a killed run's stale one is taken over and released).
+      const files = (await readdir(dir)).filter((f) => !f.includes('.claim.'));
+
+      const run = await runCli(['get', second.url('/b/f.bin'), '-o', target, '--no-checksum-discovery']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^error ERR_NOT_SAME_FILE: .*f\.bin is an unfinished download of another file/m);
+      assert.match(run.stderr, says);
+      assert.deepEqual(await readFile(`${target}.part`), part, 'the .part is untouched');
+      assert.deepEqual((await readdir(dir)).filter((f) => !f.includes('.claim.')), files, 'no second download beside it');
+      assert.ok(rangeAnswers(second).length === 0 && second.requests.every((r) => r.headers.range === 'bytes=0-0'), 'only the one-byte probe went to the new link');
+
+      // The old link still finishes the download it started.
+      first.route('/a/f.bin', { body, etag: '"e1"' });
+      const again = await runCli(['get', first.url('/a/f.bin'), '-o', target, '--no-checksum-discovery']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(sha256(await readFile(target)), sha256(body));
+    });
+  }
 });
