@@ -34,7 +34,7 @@ import { registerCommands, startDownloads, type CommandContext } from './vscode/
 import { UrlDropController } from './vscode/dropUrls';
 import { affectsNetwork, affectsTransfers, readNetworkSettings, readSettings, type TransferSettings } from './vscode/config';
 import { GlobalStateTransferStore } from './vscode/globalStateStore';
-import { HostHeaders } from './vscode/hostHeaders';
+import { SavedHeaders } from './vscode/savedHeaders';
 import { Commands, ContextKeys, StateKeys, SYNCED_STATE_KEYS } from './vscode/ids';
 import { ReleasedOwners } from './vscode/releasedOwners';
 import { UploadEndpoints, registerUploadCommands, startUploads, type UploadContext } from './vscode/upload';
@@ -54,7 +54,7 @@ import { DetailsPanels, showDetails } from './vscode/details/detailsPanel';
 class Runtime implements vscode.Disposable {
   readonly log = vscode.window.createOutputChannel(vscode.l10n.t('Resumable Transfers'), { log: true });
   readonly store: GlobalStateTransferStore;
-  readonly hostHeaders: HostHeaders;
+  readonly savedHeaders: SavedHeaders;
   readonly manager: TransferManager;
   private settings: TransferSettings = readSettings();
   /** The one way out for every request; rebuilt when a network setting changes. */
@@ -87,7 +87,7 @@ class Runtime implements vscode.Disposable {
     this.machine = { id: loadOrCreateMachineId(context.globalStorageUri.fsPath), label: machineLabel(vscode.env.remoteName, os.hostname()) };
     context.globalState.setKeysForSync(SYNCED_STATE_KEYS);
     this.store = new GlobalStateTransferStore(context.globalState);
-    this.hostHeaders = new HostHeaders(context.secrets);
+    this.savedHeaders = new SavedHeaders(context.secrets, this.log);
     this.endpoints = new UploadEndpoints(context.globalState);
     this.ietfVersions = globalStateIetfVersions(context.globalState);
     this.connectionLimits = HostConnectionLimits.fromJSON(context.globalState.get(StateKeys.hostLimits), (limits) => {
@@ -129,7 +129,7 @@ class Runtime implements vscode.Disposable {
       logger: channelLogger(this.log),
       retry: { ...DEFAULT_RETRY_POLICY, retries: this.settings.retries },
       stallTimeoutMs: this.settings.stallTimeoutMs,
-      headers: (url: string) => this.hostHeaders.forUrl(url),
+      headers: (url: string) => this.savedHeaders.forUrl(url),
     };
     if (record.kind === 'upload') return new UploadTask(record, { ...common, bandwidth: context.bandwidth, ietfVersions: this.ietfVersions });
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'download-worker.js'));
@@ -164,7 +164,7 @@ class Runtime implements vscode.Disposable {
     const commandContext: CommandContext = {
       manager: this.manager,
       settings: () => this.settings,
-      hostHeaders: this.hostHeaders,
+      savedHeaders: this.savedHeaders,
       log: this.log,
     };
     const refresh = new ViewRefresh(this.manager);
@@ -237,7 +237,7 @@ class Runtime implements vscode.Disposable {
   }
 
   private uploadContext(): UploadContext {
-    return { manager: this.manager, endpoints: this.endpoints, hostHeaders: this.hostHeaders, log: this.log };
+    return { manager: this.manager, endpoints: this.endpoints, savedHeaders: this.savedHeaders, log: this.log };
   }
 
   api(): ResumableTransfersApi {
@@ -245,7 +245,7 @@ class Runtime implements vscode.Disposable {
     return {
       download: (urls, options) =>
         startDownloads(
-          { manager, settings: () => this.settings, hostHeaders: this.hostHeaders, log: this.log },
+          { manager, settings: () => this.settings, savedHeaders: this.savedHeaders, log: this.log },
           { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 },
         ),
       upload: (files, url, protocol) => startUploads(this.uploadContext(), Array.isArray(files) ? files : [files], { url, protocol }),

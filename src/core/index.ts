@@ -13,6 +13,7 @@ export * from './state/claim';
 export * from './state/transfer-claim';
 export * from './state/claimed-store';
 export * from './http/client';
+export { originOf } from './http/origin';
 export * from './http/exchange-log';
 export * from './http/stack';
 export * from './download/task';

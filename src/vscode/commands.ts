@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { formatRate, isOnAnotherMachine, newDownloadRecord, parseHeaderLine, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import { formatRate, isOnAnotherMachine, newDownloadRecord, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
 import type { TransferSettings } from './config';
-import { askForUrls, chooseDownloadFolder } from './downloadUrl';
-import { keepCurlHeaders } from './curlPaste';
+import { askForUrls, chooseDownloadFolder, curlDownload, type UrlsToDownload } from './downloadUrl';
+import { keepCurlHeaders, readCurl } from './curlPaste';
 import { parseUrlList, urlAt, urlsInText } from './urlInput';
-import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
+import { keepCredentialsSecret, type SavedHeaders } from './savedHeaders';
+import { setOriginHeader } from './setOriginHeader';
 import { Commands } from './ids';
 import { confirmRemoveFromList, refuseOnOtherMachine } from './otherMachines';
 import { describe, displayName } from './presentation';
@@ -14,13 +15,15 @@ import { linkMayHaveExpired, revealTargetOf } from './reveal';
 export interface CommandContext {
   manager: TransferManager;
   settings(): TransferSettings;
-  hostHeaders: HostHeaders;
+  savedHeaders: SavedHeaders;
   log: vscode.LogOutputChannel;
 }
 
 /** Arguments other extensions and tests may pass instead of answering the prompts. */
 export interface DownloadUrlArgs {
-  urls: string[];
+  urls?: string[];
+  /** A command copied with "Copy as cURL", read as the Download URL box reads it (its headers are kept for its origin). */
+  curl?: string;
   folder?: string;
   sha256?: string;
 }
@@ -69,17 +72,25 @@ function removeFromList(ctx: CommandContext) {
   };
 }
 
+function urlsFromArgs(args: DownloadUrlArgs): UrlsToDownload | undefined {
+  if (args.curl === undefined) return { urls: parseUrlList((args.urls ?? []).join(' ')).urls };
+  const { curl, problem } = readCurl(args.curl);
+  if (curl) return curlDownload(curl);
+  if (problem) void vscode.window.showErrorMessage(problem);
+  return undefined;
+}
+
 export async function startDownloads(ctx: CommandContext, args?: DownloadUrlArgs): Promise<string[]> {
-  const asked = args ? { urls: parseUrlList(args.urls.join(' ')).urls } : await askForUrls();
+  const asked = args ? urlsFromArgs(args) : await askForUrls();
   const urls = asked?.urls;
   if (!urls || urls.length === 0) return [];
-  if (asked?.curl) await keepCurlHeaders(asked.curl, ctx.hostHeaders, ctx.log);
+  if (asked?.curl) await keepCurlHeaders(asked.curl, ctx.savedHeaders, ctx.log);
   const settings = ctx.settings();
   const folder = args?.folder ?? (await chooseDownloadFolder(settings));
   if (!folder) return [];
   const ids: string[] = [];
   for (const given of urls) {
-    const url = await keepCredentialsSecret(given, ctx.hostHeaders, ctx.log);
+    const url = await keepCredentialsSecret(given, ctx.savedHeaders, ctx.log);
     const record = newDownloadRecord({
       id: ctx.manager.newId(),
       url,
@@ -125,42 +136,6 @@ async function revealPath(target: string): Promise<void> {
   const uri = vscode.Uri.file(target);
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
   else await vscode.commands.executeCommand('revealFileInOS', uri);
-}
-
-async function setHostHeader(ctx: CommandContext, arg?: unknown): Promise<void> {
-  let host: string;
-  const snapshot = typeof arg === 'string' ? ctx.manager.get(arg) : undefined;
-  try {
-    host = snapshot ? new URL(snapshot.record.url).host : new URL((await vscode.env.clipboard.readText()).trim()).host;
-  } catch {
-    host = '';
-  }
-  const chosenHost = await vscode.window.showInputBox({
-    title: vscode.l10n.t('Set Header for Host (1/2)'),
-    prompt: vscode.l10n.t('Host the header is sent to, with the port when it is not the default.'),
-    placeHolder: 'files.example.com',
-    value: host,
-    ignoreFocusOut: true,
-    validateInput: (text) => (/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i.test(text.trim()) ? undefined : vscode.l10n.t('Enter a host name such as files.example.com or 127.0.0.1:8080.')),
-  });
-  if (!chosenHost) return;
-  const header = await vscode.window.showInputBox({
-    title: vscode.l10n.t('Set Header for Host (2/2)'),
-    prompt: vscode.l10n.t('Header as "Name: value", kept in the system keychain. Leave the value empty to remove the header.'),
-    placeHolder: 'Authorization: Bearer …',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (text) => (parseHeaderLine(text).ok ? undefined : vscode.l10n.t('Enter the header as "Name: value".')),
-  });
-  if (!header) return;
-  const line = parseHeaderLine(header);
-  if (!line.ok) return;
-  const { name, value } = line;
-  await ctx.hostHeaders.set(chosenHost.trim(), name, value);
-  ctx.log.info(`header ${name} ${value ? 'set' : 'removed'} for ${chosenHost.trim()}`);
-  void vscode.window.showInformationMessage(
-    value ? vscode.l10n.t('{0} will be sent to {1}.', name, chosenHost.trim()) : vscode.l10n.t('{0} is no longer sent to {1}.', name, chosenHost.trim()),
-  );
 }
 
 /**
@@ -214,7 +189,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   };
   const register = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   return [
-    register(Commands.downloadUrl, (args?: DownloadUrlArgs) => startDownloads(ctx, args && Array.isArray(args.urls) ? args : undefined)),
+    register(Commands.downloadUrl, (args?: DownloadUrlArgs) => startDownloads(ctx, args && (Array.isArray(args.urls) || typeof args.curl === 'string') ? args : undefined)),
     register(Commands.pause, onRows(ctx, ['running', 'queued'], () => vscode.l10n.t('Pause which transfer?'), (id) => manager.pause(id))),
     register(Commands.resume, onRows(ctx, ['paused', 'failed'], () => vscode.l10n.t('Resume which transfer?'), (id) => manager.resume(id))),
     register(Commands.cancel, onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Cancel which transfer?'), (id) => manager.cancel(id))),
@@ -245,7 +220,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.resumeAll, () => manager.resumeAll()),
     register(Commands.clearFinished, () => manager.clearFinished()),
     register(Commands.clearFailed, () => clearFailed(ctx)),
-    register(Commands.setHostHeader, (arg?: unknown) => setHostHeader(ctx, arg)),
+    register(Commands.setHostHeader, (arg?: unknown) => setOriginHeader(ctx, arg)),
     register(Commands.showLog, () => ctx.log.show()),
     register(Commands.downloadLink, () => downloadLinks(ctx)),
     register(

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
-import { CurlParseError, parseCurlCommand, type CurlDownload, type CurlRefusal } from '../core';
-import type { HostHeaders } from './hostHeaders';
+import { CurlParseError, originOf, parseCurlCommand, type CurlDownload, type CurlRefusal } from '../core';
+import type { SavedHeaders } from './savedHeaders';
 
 /**
  * "Copy as cURL" pasted into Download URL: the URL to download and the headers (cookies,
  * Authorization from -u, Referer…) that make a login-protected download work. The headers go to
- * the keychain for that URL's host only; the user sees their names, never their values.
+ * the keychain for that URL's origin only (its scheme, host and port: a cookie copied from an
+ * https page never goes to the same host over plain http); the user sees their names, never
+ * their values.
  */
 export function readCurl(text: string): { curl?: CurlDownload; problem?: string } {
   try {
@@ -39,17 +41,16 @@ export function headerNames(curl: CurlDownload): string {
 
 /** What the input box shows before Enter: which URL and which header names will be kept. */
 export function curlPreview(curl: CurlDownload): string {
-  const host = new URL(curl.url).host;
   return curl.headers.length === 0
     ? vscode.l10n.t('Will download {0}', curl.url)
-    : vscode.l10n.t('Will download {0} and keep these headers for {1} in the keychain: {2}', curl.url, host, headerNames(curl));
+    : vscode.l10n.t('Will download {0} and keep these headers for {1} in the keychain: {2}', curl.url, originOf(curl.url) ?? curl.url, headerNames(curl));
 }
 
-/** Saves the command's headers for its host (SecretStorage) and confirms by name. */
-export async function keepCurlHeaders(curl: CurlDownload, hostHeaders: HostHeaders, log: vscode.LogOutputChannel): Promise<void> {
+/** Saves the command's headers for its origin (SecretStorage) and confirms by name. */
+export async function keepCurlHeaders(curl: CurlDownload, saved: SavedHeaders, log: vscode.LogOutputChannel): Promise<void> {
   if (curl.headers.length === 0) return;
-  const host = new URL(curl.url).host;
-  for (const [name, value] of curl.headers) await hostHeaders.set(host, name, value);
-  log.info(`headers from a cURL command kept in the keychain for ${host}: ${headerNames(curl)}`);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Headers kept in the keychain for {0}: {1}', host, headerNames(curl)));
+  const origin = await saved.setAll(curl.url, curl.headers);
+  if (!origin) return;
+  log.info(`headers from a cURL command kept in the keychain for ${origin}: ${headerNames(curl)}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Headers kept in the keychain for {0}: {1}', origin, headerNames(curl)));
 }

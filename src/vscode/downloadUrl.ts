@@ -25,6 +25,11 @@ export interface UrlsToDownload {
   curl?: CurlDownload;
 }
 
+/** A pasted cURL command downloads its one URL, with its headers. */
+export function curlDownload(curl: CurlDownload): UrlsToDownload {
+  return { urls: [new URL(curl.url).toString()], curl };
+}
+
 /**
  * The URLs to download, asked with an input box pre-filled from the clipboard when it holds URLs
  * or a "Copy as cURL" command.
@@ -54,7 +59,7 @@ export async function askForUrls(): Promise<UrlsToDownload | undefined> {
   if (text === undefined) return undefined;
   if (looksLikeCurl(text)) {
     const { curl } = readCurl(text);
-    return curl ? { urls: [new URL(curl.url).toString()], curl } : undefined;
+    return curl ? curlDownload(curl) : undefined;
   }
   return { urls: parseUrlList(text).urls };
 }

@@ -72,5 +72,8 @@ export const StateKeys = {
 export const SYNCED_STATE_KEYS: readonly string[] = [];
 
 export const SecretKeys = {
-  hostHeaderPrefix: `${PREFIX}.v1.header.`,
+  /** + an origin (`https://files.example.com`): the headers saved for it, as JSON. */
+  originHeaderPrefix: `${PREFIX}.v2.header.`,
+  /** + a host (`files.example.com:8443`): headers saved per host by earlier builds (see SavedHeaders). */
+  legacyHostHeaderPrefix: `${PREFIX}.v1.header.`,
 } as const;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { createUploadRecord, parseHeaderLine, parseHttpUrl, redactUrl, type TransferManager, type UploadProtocolChoice } from '../core';
-import { keepCredentialsSecret, type HostHeaders } from './hostHeaders';
+import { createUploadRecord, originOf, parseHeaderLine, parseHttpUrl, redactUrl, type TransferManager, type UploadProtocolChoice } from '../core';
+import { keepCredentialsSecret, type SavedHeaders } from './savedHeaders';
 import { StateKeys } from './ids';
 
 /** An endpoint the user uploaded to before; headers for it live in SecretStorage, not here. */
@@ -89,7 +89,7 @@ async function pickEndpoint(endpoints: UploadEndpoints): Promise<RememberedEndpo
   });
 }
 
-async function newEndpoint(hostHeaders: HostHeaders): Promise<RememberedEndpoint | undefined> {
+async function newEndpoint(savedHeaders: SavedHeaders): Promise<RememberedEndpoint | undefined> {
   const url = await vscode.window.showInputBox({
     title: vscode.l10n.t('New upload endpoint (1/3)'),
     prompt: vscode.l10n.t('URL of a tus server, an IETF resumable-upload endpoint, or a WebDAV folder or file.'),
@@ -113,7 +113,7 @@ async function newEndpoint(hostHeaders: HostHeaders): Promise<RememberedEndpoint
   if (!protocol) return undefined;
   const header = await vscode.window.showInputBox({
     title: vscode.l10n.t('New upload endpoint (3/3): header'),
-    prompt: vscode.l10n.t('Optional header sent with every request to this host, as "Name: value" (kept in the system keychain). Leave empty for none.'),
+    prompt: vscode.l10n.t('Optional header sent with every request to {0}, as "Name: value" (kept in the system keychain). Leave empty for none.', originOf(url) ?? url),
     placeHolder: 'Authorization: Bearer …',
     password: true,
     ignoreFocusOut: true,
@@ -121,14 +121,14 @@ async function newEndpoint(hostHeaders: HostHeaders): Promise<RememberedEndpoint
   });
   if (header === undefined) return undefined;
   const line = parseHeaderLine(header);
-  if (line.ok) await hostHeaders.set(new URL(url.trim()).host, line.name, line.value);
+  if (line.ok) await savedHeaders.set(url, line.name, line.value);
   return { url: parseHttpUrl(url).toString(), protocol: protocol.choice, lastUsed: Date.now() };
 }
 
 export interface UploadContext {
   manager: TransferManager;
   endpoints: UploadEndpoints;
-  hostHeaders: HostHeaders;
+  savedHeaders: SavedHeaders;
   log: vscode.LogOutputChannel;
 }
 
@@ -148,10 +148,10 @@ export async function startUploads(ctx: UploadContext, files: string[], given?: 
   let endpoint: RememberedEndpoint | undefined = given ? { url: given.url, protocol: given.protocol ?? 'auto', lastUsed: Date.now() } : undefined;
   if (!endpoint) {
     const picked = await pickEndpoint(ctx.endpoints);
-    endpoint = picked === 'new' ? await newEndpoint(ctx.hostHeaders) : picked;
+    endpoint = picked === 'new' ? await newEndpoint(ctx.savedHeaders) : picked;
   }
   if (!endpoint) return [];
-  endpoint = { ...endpoint, url: await keepCredentialsSecret(endpoint.url, ctx.hostHeaders, ctx.log) };
+  endpoint = { ...endpoint, url: await keepCredentialsSecret(endpoint.url, ctx.savedHeaders, ctx.log) };
   await ctx.endpoints.remember(endpoint.url, endpoint.protocol);
   const ids: string[] = [];
   for (const file of files) {

@@ -59,6 +59,8 @@ export function linkUiTests(): UiTest[] {
         assert(/accept, X-Token, Cookie/.test(preview), 'the preview names the kept headers');
         assert(!preview.includes('e2e-token') && !preview.includes('e2e-cookie-value'), 'the preview shows no header value');
         assert(!/accept-encoding/i.test(preview), 'Accept-Encoding is not kept');
+        const origin = new URL(file.url).origin;
+        assert(preview.includes(`for ${origin} `), `the preview names the origin the headers are kept for (${origin})`);
         await screenshot(page, ctx.shotsDir, '8-curl-preview');
         await input.press('Enter');
         await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 20000 });
@@ -71,6 +73,7 @@ export function linkUiTests(): UiTest[] {
         const kept = messages.find((m) => m.startsWith('Headers kept in the keychain'));
         ctx.log(`notification: "${kept}"`);
         assert(kept && /accept, X-Token, Cookie/.test(kept), 'a notification confirms the kept header names');
+        assert(kept.includes(origin), `and the origin they are kept for (${origin})`);
         assert(!messages.some((m) => m.includes('e2e-token') || m.includes('e2e-cookie-value')), 'no notification shows a header value');
       },
     },
