@@ -15,8 +15,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], options: { cwd?: string } = {}): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
+export interface CliOptions {
+  cwd?: string;
+  /** Variables added to this process's environment for the CLI (e.g. NODE_EXTRA_CA_CERTS). */
+  env?: Record<string, string>;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
+  const env = options.env ? { ...process.env, ...options.env } : undefined;
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd, env });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -25,7 +32,7 @@ export function startCli(args: string[], options: { cwd?: string } = {}): { chil
   return { child, result };
 }
 
-export function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).result;
 }
 

@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 export interface ProxiedRequest {
   method: string;
@@ -291,6 +292,53 @@ export async function startTlsFront(httpOrigin: string, identity: { key: string;
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface MixedFront {
+  /** 'https://127.0.0.1:PORT' and 'http://127.0.0.1:PORT': one host and port, two origins. */
+  readonly https: string;
+  readonly http: string;
+  close(): Promise<void>;
+}
+
+/**
+ * https and plain http on one port, both piped to the plain-HTTP origin `httpOrigin`: the first
+ * byte of a connection tells a TLS handshake (0x16) from a request line. So a test can send a
+ * client from https://127.0.0.1:P to http://127.0.0.1:P — the same host and port, another origin
+ * — as a server that redirects to its own plain-text side does.
+ */
+export async function startMixedFront(httpOrigin: string, identity: { key: string; cert: string }): Promise<MixedFront> {
+  const secure = await startTlsFront(httpOrigin, identity);
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    client.once('data', (first: Buffer) => {
+      client.pause();
+      const target = new URL(first[0] === 0x16 ? secure.origin : httpOrigin);
+      const upstream = net.connect(Number(target.port), target.hostname);
+      track(upstream);
+      upstream.write(first);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.once('close', () => upstream.destroy());
+      upstream.once('close', () => client.destroy());
+    });
+  });
+  const plain = await listenOnLoopback(server);
+  return {
+    https: plain.replace(/^http:/, 'https:'),
+    http: plain,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await secure.close();
     },
   };
 }
