@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { AbortError, TransferError, headersForOrigin, newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
+import { AbortError, TransferError, headersForOrigin, newDownloadRecord, partPathFor, type DownloadRecord, type TransferStore } from '../../src/core';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { createHarness, filesIn, runToEnd, type Harness } from '../support/engine';
 
@@ -316,6 +316,38 @@ describe('download engine against the fault server', function () {
     const done = await runToEnd(h.task(server.url('/dup.bin')));
     assert.equal(path.basename(done.target!), 'dup (1).bin');
     assert.equal(await readFile(path.join(h.dir, 'dup.bin'), 'utf8'), 'precious');
+  });
+
+  it('a run stopped after it reserved the name, before its record named the file: the next run takes the name back, not name (1)', async () => {
+    // Found by the chaos soak (seed 100125): the CLI killed between creating `name.part` (the
+    // reservation) and saving the record that names it; the re-run called the empty part file
+    // another download's and wrote `name (1).bin`, leaving `name.bin.part` behind for good.
+    server.route('/res.bin', { body });
+    const killedWhenNaming: TransferStore = {
+      list: () => h.store.list(),
+      get: (id) => h.store.get(id),
+      delete: (id) => h.store.delete(id),
+      async put(record) {
+        if (record.kind === 'download' && record.target) throw new TransferError('ERR_INTERNAL', 'killed before the save that names the file');
+        await h.store.put(record);
+      },
+    };
+    const first = h.task(server.url('/res.bin'), { store: killedWhenNaming });
+    await assert.rejects(first.run(new AbortController().signal));
+    assert.deepEqual(await filesIn(h.dir), ['res.bin.part'], 'the reservation is there');
+    const saved = (await h.store.get(first.record.id)) as DownloadRecord;
+    const done = await runToEnd(h.task(server.url('/res.bin'), { record: saved }));
+    assert.equal(done.target, path.join(h.dir, 'res.bin'));
+    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.deepEqual(await filesIn(h.dir), ['res.bin']);
+  });
+
+  it('an empty part file this download did not reserve still belongs to another: name (1).ext', async () => {
+    server.route('/other.bin', { body });
+    await writeFile(path.join(h.dir, 'other.bin.part'), '');
+    const done = await runToEnd(h.task(server.url('/other.bin')));
+    assert.equal(path.basename(done.target!), 'other (1).bin');
+    assert.deepEqual(await filesIn(h.dir), ['other (1).bin', 'other.bin.part']);
   });
 
   it('replaces an existing file only when the user chose overwrite', async () => {

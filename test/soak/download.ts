@@ -328,15 +328,11 @@ class DownloadScenarioRun {
     const names = (await readdir(this.dir)).sort();
     const base = path.basename(this.target);
     const known = new Set([base, `${base}.part`, `${base}.part.new`]);
-    // A record file, a claim file, or the temporary file of a write a kill interrupted may stay
-    // until success; after it, nothing but the file may (checked below).
-    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$|\.claim\.\d+$/.test(name));
+    // A record file, a claim file, or the temporary file of a write or a claim a kill interrupted
+    // may stay until success; after it, nothing but the file may: claim files included.
+    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$|\.claim\.\d+(\.[0-9a-f]+\.tmp)?$/.test(name));
     if (strays.length > 0) findings.violation(step, `unexpected files ${JSON.stringify(strays)}`);
-    // Known open bug: a successful run may leave `<name>.part.claim.<n>` of an earlier, killed run
-    // (seed 3069). Left out of this check until the claim files are tidied; reported, not hidden.
-    const left = names.filter((name) => !/\.claim\.\d+$/.test(name));
-    if (left.length !== names.length) findings.cover('left-after-success:stale-claim-file (known open bug)');
-    if (succeeded && left.join('/') !== base) findings.violation(step, `left behind after success: ${JSON.stringify(names)}`);
+    if (succeeded && names.join('/') !== base) findings.violation(step, `left behind after success: ${JSON.stringify(names)}`);
     if (existsSync(this.target)) {
       const hash = sha256(await readFile(this.target));
       if (!this.versions.some((v) => v.sha256 === hash)) {

@@ -3,7 +3,7 @@ import { fork, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { acquireClaim, claimHolder, type ClaimOptions } from '../../src/core/state/claim';
+import { acquireClaim, claimHolder, removeStaleClaims, type ClaimOptions } from '../../src/core/state/claim';
 
 describe('claim files', () => {
   let dir: string;
@@ -77,6 +77,25 @@ describe('claim files', () => {
     const other = path.join(dir, 'other.part');
     await acquireClaim(other, as('remote', { pid: gone, host: 'another-host' }));
     assert.equal((await acquireClaim(other, as('here'))).holder?.owner, 'remote');
+  });
+
+  it('removes the temporary file of a claim its killed process never linked into place, and keeps a live one', async () => {
+    // Found by the chaos soak (seed 100125): a CLI killed while claiming left
+    // `<name>.part.claim.1.<hex>.tmp` beside the download, and nothing ever removed it.
+    const gone = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.once('exit', () => resolve(child.pid!));
+    });
+    const holder = (pid: number) => JSON.stringify({ owner: 'cli', pid, host: os.hostname(), nonce: 'n' });
+    await fs.writeFile(`${resource}.claim.1.0badc0de.tmp`, holder(gone));
+    await fs.writeFile(`${resource}.claim.1.00c0ffee.tmp`, holder(process.pid));
+    const { claim } = await acquireClaim(resource, as('rerun'));
+    assert.ok(claim);
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['movie.mkv.part.claim.1', 'movie.mkv.part.claim.1.00c0ffee.tmp']);
+    await claim.release();
+    await fs.writeFile(`${resource}.claim.1.0badc0de.tmp`, holder(gone));
+    await removeStaleClaims(resource, as('remover'));
+    assert.deepEqual(await fs.readdir(dir), ['movie.mkv.part.claim.1.00c0ffee.tmp'], 'the live contender keeps its file');
   });
 
   it('a claim file being written (empty) counts as held, not as free', async () => {

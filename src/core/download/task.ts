@@ -192,6 +192,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
   /** Deletes the partial data of a download that is not running (cancel, remove). */
   async discard(): Promise<void> {
     if (this.rec.target) await deletePartialData(this.rec.target);
+    else if (this.rec.reservingTarget && (await this.leftoverReservation(this.rec.reservingTarget))) await deletePartialData(this.rec.reservingTarget);
   }
 
   /** 429, 503 or reset connections while using several connections: fewer for this host from now on. */
@@ -380,6 +381,7 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
         userUrl: this.rec.url,
       });
       patch.target = await this.freeTarget(name);
+      patch.reservingTarget = undefined;
       if (renamedFrom !== undefined) {
         patch.serverName = renamedFrom;
         this.logger.warn(`${this.tag} the server named the file "${renamedFrom}", which tools load by themselves: saving as "${name}"`);
@@ -409,13 +411,37 @@ export class DownloadTask extends RunnerBase<DownloadRecord> implements Transfer
       const exact = resolveInside(dir, name);
       if (policy !== 'keepBoth') {
         if (policy === 'skip' && (await exists(exact))) throw this.targetExists(exact);
-        if (await reservePartFile(exact)) return exact;
+        if (await this.reserve(exact)) return exact;
       }
-      const taken = async (full: string) => (await exists(full)) || !(await reservePartFile(full));
+      const taken = async (full: string) => (await exists(full)) || !(await this.reserve(full));
       return resolveInside(dir, await nextFreeName(dir, name, taken));
     } catch (error) {
       throw fromFileSystemError(error, `choose a file name in ${dir}`);
     }
+  }
+
+  /**
+   * Reserves `target` by creating its part file exclusively, after saving that it is about to:
+   * a run killed between the two saves (before the record names the file) left an empty part
+   * file that the next run takes back, instead of calling it another download's and moving on
+   * to `name (1)`. Bytes are written only once `target` is saved, so a leftover of ours is empty.
+   */
+  private async reserve(target: string): Promise<boolean> {
+    if (await this.leftoverReservation(target)) {
+      this.logger.info(`${this.tag} taking back ${partPathFor(target)}, reserved by a run that stopped before it named the file`);
+      return true;
+    }
+    if (this.rec.reservingTarget !== target) await this.update({ reservingTarget: target });
+    return reservePartFile(target);
+  }
+
+  /** The empty part file a run of this download created for `target` and never named. */
+  private async leftoverReservation(target: string): Promise<boolean> {
+    if (this.rec.reservingTarget !== target) return false;
+    return fs.lstat(partPathFor(target)).then(
+      (stats) => stats.isFile() && stats.size === 0,
+      () => false,
+    );
   }
 
   private targetExists(target: string): TransferError {

@@ -59,16 +59,19 @@ function processAlive(pid: number): boolean {
 const claimFile = (resource: string, generation: number) => `${resource}.claim.${generation}`;
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Generations of claim files that exist for `resource`, highest first. */
-async function generations(resource: string): Promise<number[]> {
-  const pattern = new RegExp(`^${escapeRegExp(path.basename(resource))}\\.claim\\.(\\d+)$`);
-  let names: string[];
+async function namesBeside(resource: string): Promise<string[]> {
   try {
-    names = await fs.readdir(path.dirname(resource));
+    return await fs.readdir(path.dirname(resource));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw fromFileSystemError(error, `read ${path.dirname(resource)}`);
   }
+}
+
+/** Generations of claim files that exist for `resource`, highest first. */
+async function generations(resource: string): Promise<number[]> {
+  const pattern = new RegExp(`^${escapeRegExp(path.basename(resource))}\\.claim\\.(\\d+)$`);
+  const names = await namesBeside(resource);
   return names
     .map((name) => pattern.exec(name)?.[1])
     .filter((match): match is string => match !== undefined)
@@ -145,6 +148,23 @@ export async function removeStaleClaims(resource: string, options: ClaimOptions)
     const holder = await readHolder(file);
     if (holder && rules.isStale(holder)) await fs.rm(file, { force: true });
   }
+  await removeStaleTemporaries(resource, rules);
+}
+
+/**
+ * Deletes the temporary files of claims that were never linked into place: a process killed
+ * while claiming leaves `<resource>.claim.<n>.<hex>.tmp`. Its holder is judged like a claim's
+ * (process gone, or heartbeat older than the stale window; one never written has only its age):
+ * a contender in the middle of claiming keeps its file.
+ */
+async function removeStaleTemporaries(resource: string, rules: ClaimRules): Promise<void> {
+  const pattern = new RegExp(`^${escapeRegExp(path.basename(resource))}\\.claim\\.\\d+\\.[0-9a-f]+\\.tmp$`);
+  for (const name of await namesBeside(resource)) {
+    if (!pattern.test(name)) continue;
+    const file = path.join(path.dirname(resource), name);
+    const holder = await readHolder(file).catch(() => undefined);
+    if (holder && rules.isStale(holder)) await fs.rm(file, { force: true }).catch(() => undefined);
+  }
 }
 
 /**
@@ -175,6 +195,7 @@ export async function acquireClaim(resource: string, options: ClaimOptions): Pro
     const claim = new FileClaim(resource, generation, nonce, rules);
     // Older generations belong to holders that are gone; their files only confuse readers.
     await Promise.all(existing.map((old) => fs.rm(claimFile(resource, old), { force: true }).catch(() => undefined)));
+    await removeStaleTemporaries(resource, rules).catch(() => undefined);
     return { claim };
   }
   return { holder: lastHolder ?? { owner: '', pid: 0, host: '', nonce: '', heartbeat: rules.now() } };

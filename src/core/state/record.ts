@@ -90,6 +90,12 @@ export interface DownloadRecord extends RecordBase {
   targetFixed?: boolean;
   /** The name the server asked for when we saved under another (a dotfile or auto-loaded config). */
   serverName?: string;
+  /**
+   * The final path whose part file this download was creating, saved before it did so: a run
+   * stopped before it saved `target` left that empty part file, which only this download may
+   * take back. Cleared once `target` is saved.
+   */
+  reservingTarget?: string;
   length?: number;
   etag?: string;
   lastModified?: string;
@@ -242,7 +248,7 @@ function checkBase(value: Record<string, unknown>): string | undefined {
 
 function checkDownload(value: Record<string, unknown>): string | undefined {
   if (!isNonEmptyString(value.targetDir)) return 'targetDir missing';
-  if (!isOptional(value.target, isNonEmptyString)) return 'target malformed';
+  if (!isOptional(value.target, isNonEmptyString) || !isOptional(value.reservingTarget, isNonEmptyString)) return 'target malformed';
   if (!isOptional(value.length, isCount)) return 'length malformed';
   for (const key of ['finalUrl', 'etag', 'lastModified', 'date', 'contentType', 'restartReason', 'serverName'] as const) {
     if (!isOptional(value[key], isString)) return `${key} malformed`;
