@@ -22,6 +22,8 @@ import {
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
 import { waitFor } from '../support/cli';
 import { FAST_RETRY } from '../support/engine';
+import { english } from '../support/l10n';
+import { describe as describeRow } from '../../src/vscode/presentation';
 
 const SIZE = 2 * 1024 * 1024;
 
@@ -120,6 +122,15 @@ describe('transfer manager', function () {
     assert.deepEqual(states, ['queued', 'running', 'paused', 'queued', 'running', 'completed']);
     assert.equal(sha256(await readFile(path.join(dir, 'p'))), sha256(body));
     assert.ok(server.requests[1].headers.range);
+  });
+
+  it('a download whose checksum does not match shows no progress for the bytes it deleted', async () => {
+    server.route('/m', { body, etag: '"m"', rateBytesPerSec: 4 * 1024 * 1024 });
+    const manager = createManager();
+    await manager.add(record('m', { sha256: sha256(Buffer.from('other bytes')) }));
+    await waitFor(() => stateOf(manager, 'm') === 'failed', 30_000);
+    assert.ok(!existsSync(partPathFor(path.join(dir, 'm'))) && !existsSync(path.join(dir, 'm')), 'nothing of m is left on disk');
+    assert.equal(describeRow(manager.get('m')!, english), 'Failed: The downloaded file does not match the sha256 you gave.');
   });
 
   it('cancel deletes the partial data but keeps the row; remove forgets it', async () => {

@@ -517,6 +517,10 @@ export class TransferManager implements Disposable {
       }
     } finally {
       subscriptions.forEach((s) => s.dispose());
+      // The live progress counted bytes of a run that has ended; from here the record is the
+      // truth. A checksum mismatch deletes every byte the last progress event counted, and the
+      // row must not go on showing 100 % of them.
+      entry.progress = undefined;
       await claim.release();
     }
   }
