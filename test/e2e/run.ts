@@ -48,6 +48,7 @@ import { machineUiTests } from './ui/machines.ui';
 import { uiTests } from './ui/transfers.ui';
 import { linkUiTests } from './ui/links.ui';
 import { detailsUiTests } from './ui/details.ui';
+import { verifyUiTests } from './ui/verify.ui';
 import { windowUiTests } from './ui/windows.ui';
 import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 
@@ -209,7 +210,7 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
     const ctx = { page, servers, workspace, shotsDir: OUTPUT, userDataDir: cs.userDataDir, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
     const only = process.env.E2E_UI_GREP ? new RegExp(process.env.E2E_UI_GREP) : undefined;
-    for (const test of [...uiTests(), ...linkUiTests(), ...detailsUiTests(), ...uploadUiTests(tus), ...machineUiTests(), ...windowUiTests()]) {
+    for (const test of [...uiTests(), ...linkUiTests(), ...detailsUiTests(), ...verifyUiTests(), ...uploadUiTests(tus), ...machineUiTests(), ...windowUiTests()]) {
       const id = test.name.split(' ')[0];
       if (only && !only.test(test.name)) continue;
       const t = Date.now();

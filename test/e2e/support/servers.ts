@@ -12,7 +12,7 @@
  * the suite starts them in its own process with the same function.
  *
  * Control API (JSON bodies):
- *   POST /files    {path, size, seed, rateBytesPerSec?, etag?}  -> ServedFile
+ *   POST /files    {path, size, seed, rateBytesPerSec?, etag?, contentDisposition?}  -> ServedFile
  *   GET  /requests?path=/x.bin                                   -> LoggedRequest[] (all when no path)
  */
 import { createHash } from 'node:crypto';
@@ -34,6 +34,8 @@ export interface FileSpec {
   rateBytesPerSec?: number;
   /** Strong ETag (default `"e2e-<seed>-<size>"`); '' for none. */
   etag?: string;
+  /** A Content-Disposition header, to let the server name the download. */
+  contentDisposition?: string;
 }
 
 export interface ServedFile {
@@ -78,7 +80,7 @@ export async function startE2eServers(): Promise<E2eServers> {
   const serve = (spec: FileSpec): ServedFile => {
     const body = randomBytesSeeded(spec.size, spec.seed);
     const etag = spec.etag === '' ? undefined : (spec.etag ?? `"e2e-${spec.seed}-${spec.size}"`);
-    fault.route(spec.path, { body, etag, rateBytesPerSec: spec.rateBytesPerSec });
+    fault.route(spec.path, { body, etag, rateBytesPerSec: spec.rateBytesPerSec, contentDisposition: spec.contentDisposition });
     return { url: fault.url(spec.path), path: spec.path, size: spec.size, sha256: sha256(body), etag };
   };
   const requests = (path?: string): LoggedRequest[] => {
