@@ -1,58 +1,49 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { link, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import * as os from 'node:os';
+import { link, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
 import { freePort } from '../support/ports';
+import { eachTest, faultServer, tempDir } from '../support/each-test';
 import { JsonFileTransferStore, newDownloadRecord } from '../../src/core';
 import { downloadRecordId } from '../../src/cli/main';
 
 const SIZE = 4 * 1024 * 1024;
 
 describe('CLI get', function () {
-  let server: FaultServer;
-  let dir: string;
+  const ctx = eachTest({ server: faultServer, dir: tempDir('rt-cli-') });
   const body = randomBytesSeeded(SIZE, 11);
 
   before(assertBuilt);
-  beforeEach(async () => {
-    server = await startFaultServer();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-cli-'));
-  });
-  afterEach(async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('saves into a folder under the server-supplied name and prints the path', async () => {
-    server.route('/dl', { body, etag: '"c1"', contentDisposition: `attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95%E6%96%87%E4%BB%B6.bin` });
-    const result = await runCli(['get', server.url('/dl'), '-o', dir]);
+    ctx.server.route('/dl', { body, etag: '"c1"', contentDisposition: `attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95%E6%96%87%E4%BB%B6.bin` });
+    const result = await runCli(['get', ctx.server.url('/dl'), '-o', ctx.dir]);
     assert.equal(result.code, 0, result.stderr);
-    const target = path.join(dir, '测试文件.bin');
+    const target = path.join(ctx.dir, '测试文件.bin');
     assert.equal(result.stdout.trim(), target);
     assert.equal(sha256(await readFile(target)), sha256(body));
-    assert.deepEqual(await readdir(dir), ['测试文件.bin'], 'no part or state file left behind');
+    assert.deepEqual(await readdir(ctx.dir), ['测试文件.bin'], 'no part or state file left behind');
   });
 
   it('without -o saves into the current folder under the server\'s name, as wget and curl -OJ do', async () => {
-    server.route('/dl', { body, etag: '"c2"', contentDisposition: 'attachment; filename="report.bin"' });
-    const result = await runCli(['get', server.url('/dl')], { cwd: dir });
+    ctx.server.route('/dl', { body, etag: '"c2"', contentDisposition: 'attachment; filename="report.bin"' });
+    const result = await runCli(['get', ctx.server.url('/dl')], { cwd: ctx.dir });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), path.join(dir, 'report.bin'));
-    assert.equal(sha256(await readFile(path.join(dir, 'report.bin'))), sha256(body));
-    assert.deepEqual(await readdir(dir), ['report.bin']);
+    assert.equal(result.stdout.trim(), path.join(ctx.dir, 'report.bin'));
+    assert.equal(sha256(await readFile(path.join(ctx.dir, 'report.bin'))), sha256(body));
+    assert.deepEqual(await readdir(ctx.dir), ['report.bin']);
   });
 
   it('retry notices name the file, not the transfer id; --quiet prints only the error line', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/nightly.tar.gz`;
-    const loud = await runCli(['get', url, '--retries', '1'], { cwd: dir });
+    const loud = await runCli(['get', url, '--retries', '1'], { cwd: ctx.dir });
     assert.equal(loud.code, 1);
     assert.match(loud.stderr, /^warn: nightly\.tar\.gz: ERR_NETWORK: .*retry 1 in \d+ ms$/m);
     assert.doesNotMatch(loud.stderr, /\[[0-9a-f]{16}\]/, 'no transfer id');
-    const quiet = await runCli(['get', url, '--retries', '1', '--quiet'], { cwd: dir });
+    const quiet = await runCli(['get', url, '--retries', '1', '--quiet'], { cwd: ctx.dir });
     assert.equal(quiet.code, 1);
     assert.deepEqual(quiet.stderr.trim().split('\n').length, 1, quiet.stderr);
     assert.match(quiet.stderr, /^error ERR_RETRIES_EXHAUSTED: /);
@@ -66,59 +57,59 @@ describe('CLI get', function () {
   });
 
   it('saves to an explicit path, checks --sha256 and sends --header values', async () => {
-    server.route('/f.bin', { body });
-    const target = path.join(dir, 'out.bin');
-    const result = await runCli(['get', server.url('/f.bin'), '-o', target, '--sha256', sha256(body), '--header', 'X-Token: abc']);
+    ctx.server.route('/f.bin', { body });
+    const target = path.join(ctx.dir, 'out.bin');
+    const result = await runCli(['get', ctx.server.url('/f.bin'), '-o', target, '--sha256', sha256(body), '--header', 'X-Token: abc']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(sha256(await readFile(target)), sha256(body));
-    assert.equal(server.requests[0].headers['x-token'], 'abc');
+    assert.equal(ctx.server.requests[0].headers['x-token'], 'abc');
   });
 
   it('resumes after SIGKILL when the same command runs again', async () => {
-    server.route('/slow.bin', { body, etag: '"k1"', rateBytesPerSec: 2 * 1024 * 1024 });
-    const target = path.join(dir, 'slow.bin');
-    const first = startCli(['get', server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
+    ctx.server.route('/slow.bin', { body, etag: '"k1"', rateBytesPerSec: 2 * 1024 * 1024 });
+    const target = path.join(ctx.dir, 'slow.bin');
+    const first = startCli(['get', ctx.server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
     await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 1024 * 1024);
     first.child.kill('SIGKILL');
     assert.equal((await first.result).signal, 'SIGKILL');
     assert.ok(!existsSync(target), 'an interrupted download never has the final name');
-    const state = (await readdir(dir)).find((name) => name.endsWith('.transfer.json'));
+    const state = (await readdir(ctx.dir)).find((name) => name.endsWith('.transfer.json'));
     assert.ok(state, 'a resumable record sits next to the part file');
-    assert.doesNotMatch(await readFile(path.join(dir, state), 'utf8'), /s3cret/, 'headers are never saved');
+    assert.doesNotMatch(await readFile(path.join(ctx.dir, state), 'utf8'), /s3cret/, 'headers are never saved');
 
-    server.route('/slow.bin', { body, etag: '"k1"' });
-    const second = await runCli(['get', server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
+    ctx.server.route('/slow.bin', { body, etag: '"k1"' });
+    const second = await runCli(['get', ctx.server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(sha256(await readFile(target)), sha256(body));
     // Checksum lookups beside the file run alongside: only the file's own requests count here.
-    const fileRequests = server.requests.filter((r) => r.path === '/slow.bin');
+    const fileRequests = ctx.server.requests.filter((r) => r.path === '/slow.bin');
     const resume = fileRequests[fileRequests.length - 1];
     assert.match(String(resume.headers.range), /^bytes=[1-9]\d*-$/);
     assert.equal(resume.headers['if-range'], '"k1"');
     assert.equal(resume.status, 206);
-    assert.ok(server.totalBodyBytesSent() < 1.5 * SIZE);
+    assert.ok(ctx.server.totalBodyBytesSent() < 1.5 * SIZE);
   });
 
   it('sends user:password from the URL as Basic auth and never writes it to the record file', async () => {
-    server.route('/private.bin', { body, etag: '"p1"', rateBytesPerSec: 2 * 1024 * 1024 });
-    const target = path.join(dir, 'private.bin');
-    const url = server.url('/private.bin').replace('http://', 'http://alice:s3cr%40t@');
+    ctx.server.route('/private.bin', { body, etag: '"p1"', rateBytesPerSec: 2 * 1024 * 1024 });
+    const target = path.join(ctx.dir, 'private.bin');
+    const url = ctx.server.url('/private.bin').replace('http://', 'http://alice:s3cr%40t@');
     const run = startCli(['get', url, '-o', target]);
-    await waitFor(async () => (await readdir(dir)).some((name) => name.endsWith('.transfer.json')) && existsSync(`${target}.part`));
-    const state = (await readdir(dir)).find((name) => name.endsWith('.transfer.json'))!;
-    const saved = await readFile(path.join(dir, state), 'utf8');
+    await waitFor(async () => (await readdir(ctx.dir)).some((name) => name.endsWith('.transfer.json')) && existsSync(`${target}.part`));
+    const state = (await readdir(ctx.dir)).find((name) => name.endsWith('.transfer.json'))!;
+    const saved = await readFile(path.join(ctx.dir, state), 'utf8');
     assert.doesNotMatch(saved, /s3cr|alice/, 'no credentials in the record file');
     const result = await run.result;
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout + result.stderr, /s3cr/);
-    assert.equal(server.requests[0].headers.authorization, `Basic ${Buffer.from('alice:s3cr@t').toString('base64')}`);
+    assert.equal(ctx.server.requests[0].headers.authorization, `Basic ${Buffer.from('alice:s3cr@t').toString('base64')}`);
     assert.equal(sha256(await readFile(target)), sha256(body));
   });
 
   it('exits non-zero with one clear line and no final file when the server fails', async () => {
-    server.route('/gone', { body, failWith: { status: 410, times: 10 } });
-    const target = path.join(dir, 'gone.bin');
-    const result = await runCli(['get', server.url('/gone'), '-o', target]);
+    ctx.server.route('/gone', { body, failWith: { status: 410, times: 10 } });
+    const target = path.join(ctx.dir, 'gone.bin');
+    const result = await runCli(['get', ctx.server.url('/gone'), '-o', target]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1);
     assert.match(result.stderr, /^error ERR_HTTP_STATUS: server answered 410/);
@@ -126,17 +117,17 @@ describe('CLI get', function () {
   });
 
   it('re-running after retries ran out resumes instead of starting over', async () => {
-    server.route('/flaky.bin', { body, etag: '"f1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
-    const target = path.join(dir, 'flaky.bin');
-    const first = await runCli(['get', server.url('/flaky.bin'), '-o', target, '--retries', '0']);
+    ctx.server.route('/flaky.bin', { body, etag: '"f1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
+    const target = path.join(ctx.dir, 'flaky.bin');
+    const first = await runCli(['get', ctx.server.url('/flaky.bin'), '-o', target, '--retries', '0']);
     assert.equal(first.code, 1);
     assert.match(first.stderr, /ERR_RETRIES_EXHAUSTED/);
     assert.ok(!existsSync(target));
-    const second = await runCli(['get', server.url('/flaky.bin'), '-o', target]);
+    const second = await runCli(['get', ctx.server.url('/flaky.bin'), '-o', target]);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(sha256(await readFile(target)), sha256(body));
     // Checksum lookups beside the file run alongside: only the file's own requests count here.
-    const fileRequests = server.requests.filter((r) => r.path === '/flaky.bin');
+    const fileRequests = ctx.server.requests.filter((r) => r.path === '/flaky.bin');
     assert.ok(fileRequests[1].headers.range, 'second run sent Range');
   });
 
@@ -145,14 +136,14 @@ describe('CLI get', function () {
    * part file and the final name are two links of the finished file, the record says `state`.
    */
   async function killedDuringRename(state: 'running' | 'completed', claimed: number): Promise<string> {
-    server.route('/done.bin', { body, etag: '"d1"' });
-    const target = path.join(dir, 'out.bin');
-    const url = server.url('/done.bin');
+    ctx.server.route('/done.bin', { body, etag: '"d1"' });
+    const target = path.join(ctx.dir, 'out.bin');
+    const url = ctx.server.url('/done.bin');
     const id = downloadRecordId(url, target);
     await writeFile(`${target}.part`, body);
     await link(`${target}.part`, target);
-    const record = newDownloadRecord({ id, url, targetDir: dir, target, now: Date.now() });
-    await new JsonFileTransferStore(path.join(dir, `.${id}.transfer.json`)).put({
+    const record = newDownloadRecord({ id, url, targetDir: ctx.dir, target, now: Date.now() });
+    await new JsonFileTransferStore(path.join(ctx.dir, `.${id}.transfer.json`)).put({
       ...record,
       state,
       length: SIZE,
@@ -172,17 +163,17 @@ describe('CLI get', function () {
   for (const { state, claimed, what } of renameKills) {
     it(`a run killed during the final rename (${what}) is finished by the next run, without a second copy`, async () => {
       const target = await killedDuringRename(state, claimed);
-      const result = await runCli(['get', server.url('/done.bin'), '-o', target]);
+      const result = await runCli(['get', ctx.server.url('/done.bin'), '-o', target]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim(), target);
-      assert.deepEqual(await readdir(dir), ['out.bin'], 'no "out (1).bin", no part file, no record');
+      assert.deepEqual(await readdir(ctx.dir), ['out.bin'], 'no "out (1).bin", no part file, no record');
       assert.equal(sha256(await readFile(target)), sha256(body));
-      assert.equal(server.totalBodyBytesSent(), 0, 'nothing downloaded again');
+      assert.equal(ctx.server.totalBodyBytesSent(), 0, 'nothing downloaded again');
     });
   }
 
   it('rejects bad input with exit code 2', async () => {
-    for (const args of [['get', 'not a url', '-o', dir], ['get', 'ftp://example.invalid/x', '-o', dir], ['get', server.url('/x'), '-o', ''], ['frobnicate']]) {
+    for (const args of [['get', 'not a url', '-o', ctx.dir], ['get', 'ftp://example.invalid/x', '-o', ctx.dir], ['get', ctx.server.url('/x'), '-o', ''], ['frobnicate']]) {
       const result = await runCli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^error/);
@@ -190,55 +181,55 @@ describe('CLI get', function () {
   });
 
   it('reports a refused connection as a network error', async () => {
-    const port = Number(new URL(server.origin).port);
-    await server.close();
-    const result = await runCli(['get', `http://127.0.0.1:${port}/x`, '-o', dir, '--retries', '1']);
+    const port = Number(new URL(ctx.server.origin).port);
+    await ctx.server.close();
+    const result = await runCli(['get', `http://127.0.0.1:${port}/x`, '-o', ctx.dir, '--retries', '1']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /ERR_RETRIES_EXHAUSTED: gave up after 1 retry: network error .*ECONNREFUSED/);
   });
 
   describe('one writer per file, across processes', () => {
     it('two runs of the same command at once: one downloads, the other stops with ERR_RUNNING_ELSEWHERE', async () => {
-      server.route('/twice.bin', { body, etag: '"t1"', rateBytesPerSec: 4 * 1024 * 1024 });
-      const target = path.join(dir, 'twice.bin');
-      const runs = await Promise.all([runCli(['get', server.url('/twice.bin'), '-o', target]), runCli(['get', server.url('/twice.bin'), '-o', target])]);
+      ctx.server.route('/twice.bin', { body, etag: '"t1"', rateBytesPerSec: 4 * 1024 * 1024 });
+      const target = path.join(ctx.dir, 'twice.bin');
+      const runs = await Promise.all([runCli(['get', ctx.server.url('/twice.bin'), '-o', target]), runCli(['get', ctx.server.url('/twice.bin'), '-o', target])]);
       const codes = runs.map((r) => r.code).sort();
       assert.deepEqual(codes, [0, 1], runs.map((r) => r.stderr).join('\n'));
       assert.match(runs.find((r) => r.code === 1)!.stderr, /^error ERR_RUNNING_ELSEWHERE: .*being written by command line \(pid \d+/m);
       assert.equal(sha256(await readFile(target)), sha256(body));
-      assert.ok(server.totalBodyBytesSent('/twice.bin') <= SIZE, `${server.totalBodyBytesSent('/twice.bin')} bytes served for ${SIZE}`);
-      assert.deepEqual(await readdir(dir), ['twice.bin'], 'no part, record or claim file left behind');
+      assert.ok(ctx.server.totalBodyBytesSent('/twice.bin') <= SIZE, `${ctx.server.totalBodyBytesSent('/twice.bin')} bytes served for ${SIZE}`);
+      assert.deepEqual(await readdir(ctx.dir), ['twice.bin'], 'no part, record or claim file left behind');
     });
 
     it('two commands with different URLs writing one file: the second stops before it touches the part file', async () => {
-      server.route('/mirror-a.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * 1024 * 1024 });
-      server.route('/mirror-b.bin', { body, etag: '"m1"' });
-      const target = path.join(dir, 'same.bin');
-      const first = startCli(['get', server.url('/mirror-a.bin'), '-o', target]);
+      ctx.server.route('/mirror-a.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * 1024 * 1024 });
+      ctx.server.route('/mirror-b.bin', { body, etag: '"m1"' });
+      const target = path.join(ctx.dir, 'same.bin');
+      const first = startCli(['get', ctx.server.url('/mirror-a.bin'), '-o', target]);
       await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 512 * 1024);
-      const second = await runCli(['get', server.url('/mirror-b.bin'), '-o', target]);
+      const second = await runCli(['get', ctx.server.url('/mirror-b.bin'), '-o', target]);
       assert.equal(second.code, 1, second.stderr);
       assert.match(second.stderr, /^error ERR_RUNNING_ELSEWHERE: same\.bin\.part is being written/m);
-      assert.equal(server.requests.filter((r) => r.path === '/mirror-b.bin').length, 0, 'the second never fetched');
+      assert.equal(ctx.server.requests.filter((r) => r.path === '/mirror-b.bin').length, 0, 'the second never fetched');
       const done = await first.result;
       assert.equal(done.code, 0, done.stderr);
       assert.equal(sha256(await readFile(target)), sha256(body));
     });
 
     it('a run killed with SIGKILL leaves a claim that the next run takes over at once (its process is gone)', async () => {
-      server.route('/killed.bin', { body, etag: '"k9"', rateBytesPerSec: 2 * 1024 * 1024 });
-      const target = path.join(dir, 'killed.bin');
-      const first = startCli(['get', server.url('/killed.bin'), '-o', target]);
+      ctx.server.route('/killed.bin', { body, etag: '"k9"', rateBytesPerSec: 2 * 1024 * 1024 });
+      const target = path.join(ctx.dir, 'killed.bin');
+      const first = startCli(['get', ctx.server.url('/killed.bin'), '-o', target]);
       await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 512 * 1024);
       first.child.kill('SIGKILL');
       await first.result;
-      assert.ok((await readdir(dir)).some((name) => name.endsWith('.part.claim.1')), 'the dead run\'s claim is still there');
+      assert.ok((await readdir(ctx.dir)).some((name) => name.endsWith('.part.claim.1')), 'the dead run\'s claim is still there');
       const started = Date.now();
-      const second = await runCli(['get', server.url('/killed.bin'), '-o', target]);
+      const second = await runCli(['get', ctx.server.url('/killed.bin'), '-o', target]);
       assert.equal(second.code, 0, second.stderr);
       assert.ok(Date.now() - started < 10_000, 'no waiting for a heartbeat to go stale');
       assert.equal(sha256(await readFile(target)), sha256(body));
-      assert.deepEqual(await readdir(dir), ['killed.bin']);
+      assert.deepEqual(await readdir(ctx.dir), ['killed.bin']);
     });
   });
 });

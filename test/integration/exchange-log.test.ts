@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { ExchangeLog, recordingHttpClient } from '../../src/core';
 import { storyOf } from '../../src/vscode/details/detailsModel';
-import { runToEnd, useServerAndHarness } from '../support/engine';
+import { runToEnd } from '../support/engine';
+import { eachTest, faultServer, harness } from '../support/each-test';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { english } from '../support/l10n';
 
@@ -10,7 +11,7 @@ const MiB = 1024 * 1024;
 
 describe('request log of a transfer (details view)', function () {
   this.timeout(30_000);
-  const ctx = useServerAndHarness();
+  const ctx = eachTest({ server: faultServer, h: harness });
 
   it('a segmented download: every connection\'s Range, If-Range, 206 and Content-Range, as the server saw them', async () => {
     const body = randomBytesSeeded(4 * MiB, 41);

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TransferError, type DownloadRecord, type RecordedError } from '../../src/core';
 import { describe as describeRow } from '../../src/vscode/presentation';
-import { filesIn, runToEnd, useServerAndHarness } from '../support/engine';
+import { filesIn, runToEnd } from '../support/engine';
+import { eachTest, faultServer, harness } from '../support/each-test';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { english } from '../support/l10n';
 import { freePort } from '../support/ports';
@@ -21,7 +22,7 @@ async function failureOf(promise: Promise<unknown>): Promise<TransferError> {
 
 describe('download engine: what the user is told (real sockets)', function () {
   this.timeout(20_000);
-  const ctx = useServerAndHarness();
+  const ctx = eachTest({ server: faultServer, h: harness });
 
   describe('failures that say why', () => {
     it('an unreachable port: every retry is saved with its cause and time, the failure says "connection refused"', async () => {

@@ -4,10 +4,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AbortError, TransferError, crc32c, type DownloadRecord } from '../../src/core';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli, waitFor } from '../support/cli';
 import { createHarness, filesIn, runToEnd, type Harness } from '../support/engine';
+import { eachTest, faultServer, harness } from '../support/each-test';
 
 const SIZE = 1024 * 1024;
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
@@ -25,22 +26,12 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message?: Re
 }
 
 describe('files that verify themselves: digest headers (fault server)', function () {
-  let server: FaultServer;
-  let h: Harness;
+  const ctx = eachTest({ server: faultServer, h: harness });
   const body = randomBytesSeeded(SIZE, 21);
 
-  beforeEach(async () => {
-    server = await startFaultServer();
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await server.close();
-    await h.cleanup();
-  });
-
   it('a good Repr-Digest (sha-256 and sha-512) verifies the file', async () => {
-    server.route('/f.bin', { body, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(body))}:, sha-512=:${b64(sha512(body))}:` } });
-    const done = await runToEnd(h.task(server.url('/f.bin')));
+    ctx.server.route('/f.bin', { body, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(body))}:, sha-512=:${b64(sha512(body))}:` } });
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/f.bin')));
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
     assert.deepEqual(done.verified, [
       { algorithm: 'sha256', source: 'Repr-Digest' },
@@ -49,39 +40,39 @@ describe('files that verify themselves: digest headers (fault server)', function
   });
 
   it('a bad Repr-Digest fails with ERR_CHECKSUM_MISMATCH naming it, and nothing gets the final name', async () => {
-    server.route('/f.bin', { body, headers: { 'Repr-Digest': `sha-256=:${b64(WRONG)}:` } });
-    const task = h.task(server.url('/f.bin'));
+    ctx.server.route('/f.bin', { body, headers: { 'Repr-Digest': `sha-256=:${b64(WRONG)}:` } });
+    const task = ctx.h.task(ctx.server.url('/f.bin'));
     await rejectsWith(runToEnd(task), 'ERR_CHECKSUM_MISMATCH', /sha256 from Repr-Digest/);
-    assert.deepEqual(await filesIn(h.dir), [], 'neither the final name nor the part file remains');
+    assert.deepEqual(await filesIn(ctx.h.dir), [], 'neither the final name nor the part file remains');
     assert.equal(task.record.state, 'failed');
   });
 
   it('a good legacy Digest verifies; a bad one fails naming Digest', async () => {
-    server.route('/good.bin', { body, headers: { Digest: `SHA-256=${b64(sha256(body))}` } });
-    const done = await runToEnd(h.task(server.url('/good.bin')));
+    ctx.server.route('/good.bin', { body, headers: { Digest: `SHA-256=${b64(sha256(body))}` } });
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/good.bin')));
     assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'Digest' }]);
 
-    server.route('/bad.bin', { body, headers: { Digest: `SHA-256=${b64(WRONG)}` } });
-    await rejectsWith(runToEnd(h.task(server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /sha256 from Digest/);
-    assert.ok(!existsSync(path.join(h.dir, 'bad.bin')));
+    ctx.server.route('/bad.bin', { body, headers: { Digest: `SHA-256=${b64(WRONG)}` } });
+    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /sha256 from Digest/);
+    assert.ok(!existsSync(path.join(ctx.h.dir, 'bad.bin')));
   });
 
   it('Content-Digest of a full 200 verifies; a wrong one fails', async () => {
-    server.route('/good.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(sha256(body))}:` } });
-    assert.deepEqual((await runToEnd(h.task(server.url('/good.bin')))).verified, [{ algorithm: 'sha256', source: 'Content-Digest' }]);
-    server.route('/bad.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(WRONG)}:` } });
-    await rejectsWith(runToEnd(h.task(server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /Content-Digest/);
+    ctx.server.route('/good.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(sha256(body))}:` } });
+    assert.deepEqual((await runToEnd(ctx.h.task(ctx.server.url('/good.bin')))).verified, [{ algorithm: 'sha256', source: 'Content-Digest' }]);
+    ctx.server.route('/bad.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(WRONG)}:` } });
+    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /Content-Digest/);
   });
 
   it('X-Goog-Hash crc32c and md5 verify; a wrong crc32c fails', async () => {
     const crc = crc32c(body).toString(16).padStart(8, '0');
-    server.route('/good.bin', { body, headers: { 'X-Goog-Hash': `crc32c=${b64(crc)}, md5=${b64(md5(body))}` } });
-    assert.deepEqual((await runToEnd(h.task(server.url('/good.bin')))).verified, [
+    ctx.server.route('/good.bin', { body, headers: { 'X-Goog-Hash': `crc32c=${b64(crc)}, md5=${b64(md5(body))}` } });
+    assert.deepEqual((await runToEnd(ctx.h.task(ctx.server.url('/good.bin')))).verified, [
       { algorithm: 'crc32c', source: 'X-Goog-Hash' },
       { algorithm: 'md5', source: 'X-Goog-Hash' },
     ]);
-    server.route('/bad.bin', { body, headers: { 'X-Goog-Hash': `crc32c=${b64('01020304')}` } });
-    await rejectsWith(runToEnd(h.task(server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /crc32c from X-Goog-Hash/);
+    ctx.server.route('/bad.bin', { body, headers: { 'X-Goog-Hash': `crc32c=${b64('01020304')}` } });
+    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /crc32c from X-Goog-Hash/);
   });
 
   for (const [what, hex, verifies] of [
@@ -89,8 +80,8 @@ describe('files that verify themselves: digest headers (fault server)', function
     ['a bad', WRONG, false],
   ] as const) {
     it(`${what} Repr-Digest sent only with the first 200 still decides after a pause and a resume from the middle`, async () => {
-      server.route('/r.bin', { body, etag: '"r1"', rateBytesPerSec: 2 * SIZE, fullHeaders: { 'Repr-Digest': `sha-256=:${b64(hex)}:` } });
-      const first = h.task(server.url('/r.bin'));
+      ctx.server.route('/r.bin', { body, etag: '"r1"', rateBytesPerSec: 2 * SIZE, fullHeaders: { 'Repr-Digest': `sha-256=:${b64(hex)}:` } });
+      const first = ctx.h.task(ctx.server.url('/r.bin'));
       const controller = new AbortController();
       const running = first.run(controller.signal);
       await waitFor(() => first.record.segments[0].done > SIZE / 4);
@@ -99,27 +90,27 @@ describe('files that verify themselves: digest headers (fault server)', function
       const paused = structuredClone(first.record) as DownloadRecord;
       assert.equal(paused.digests?.length, 1, 'the digest is in the saved record');
 
-      server.route('/r.bin', { body, etag: '"r1"', fullHeaders: { 'Repr-Digest': `sha-256=:${b64(hex)}:` } });
-      const resumed = h.task(server.url('/r.bin'), { record: paused });
+      ctx.server.route('/r.bin', { body, etag: '"r1"', fullHeaders: { 'Repr-Digest': `sha-256=:${b64(hex)}:` } });
+      const resumed = ctx.h.task(ctx.server.url('/r.bin'), { record: paused });
       if (verifies) {
         const done = await runToEnd(resumed);
         assert.equal(sha256(await readFile(done.target!)), sha256(body));
         assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'Repr-Digest' }]);
       } else {
         await rejectsWith(runToEnd(resumed), 'ERR_CHECKSUM_MISMATCH', /Repr-Digest/);
-        assert.deepEqual(await filesIn(h.dir), []);
+        assert.deepEqual(await filesIn(ctx.h.dir), []);
       }
-      const last = server.requests[server.requests.length - 1];
+      const last = ctx.server.requests[ctx.server.requests.length - 1];
       assert.match(String(last.headers.range), /^bytes=[1-9]\d*-$/, 'the resume asked for the rest only');
-      assert.ok(h.logs.some((line) => /re-hashing the \d+ bytes already on disk/.test(line)), 'the part on disk was hashed again, not trusted');
-      if (verifies) assert.ok(h.logs.some((line) => /verified .*\(hashed while writing\)/.test(line)), h.logs.join('\n'));
+      assert.ok(ctx.h.logs.some((line) => /re-hashing the \d+ bytes already on disk/.test(line)), 'the part on disk was hashed again, not trusted');
+      if (verifies) assert.ok(ctx.h.logs.some((line) => /verified .*\(hashed while writing\)/.test(line)), ctx.h.logs.join('\n'));
     });
   }
 
   it('a Repr-Digest that changes between requests means the file changed: it starts over, never splices', async () => {
     const next = randomBytesSeeded(SIZE, 22);
-    server.route('/c.bin', { body, rateBytesPerSec: 2 * SIZE, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(body))}:` } });
-    const first = h.task(server.url('/c.bin'));
+    ctx.server.route('/c.bin', { body, rateBytesPerSec: 2 * SIZE, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(body))}:` } });
+    const first = ctx.h.task(ctx.server.url('/c.bin'));
     const controller = new AbortController();
     const running = first.run(controller.signal);
     await waitFor(() => first.record.segments[0].done > SIZE / 4);
@@ -127,8 +118,8 @@ describe('files that verify themselves: digest headers (fault server)', function
     await assert.rejects(running);
     // Same length, no validator, the tail of the old bytes even matches: only the digest tells.
     const changed = Buffer.concat([next.subarray(0, SIZE / 2), body.subarray(SIZE / 2)]);
-    server.route('/c.bin', { body: changed, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(changed))}:` } });
-    const done = await runToEnd(h.task(server.url('/c.bin'), { record: structuredClone(first.record) as DownloadRecord }));
+    ctx.server.route('/c.bin', { body: changed, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(changed))}:` } });
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/c.bin'), { record: structuredClone(first.record) as DownloadRecord }));
     assert.equal(sha256(await readFile(done.target!)), sha256(changed));
     assert.equal(done.restartCode, 'ERR_CONTENT_CHANGED');
   });
@@ -136,22 +127,22 @@ describe('files that verify themselves: digest headers (fault server)', function
   const small = randomBytesSeeded(64 * 1024, 5);
 
   it('a sums file that trickles in is given up after the time-box; failures are ignored', async () => {
-    server.route('/d/x.bin', { body: small });
-    server.route('/d/SHA256SUMS', { body: Buffer.from(`${sha256(small)}  x.bin\n`), stallAfter: { bytes: 10, ms: 10_000, times: 100 } });
-    server.route('/d/x.bin.sha256', { body: Buffer.alloc(0), failWith: { status: 500, times: 100 } });
+    ctx.server.route('/d/x.bin', { body: small });
+    ctx.server.route('/d/SHA256SUMS', { body: Buffer.from(`${sha256(small)}  x.bin\n`), stallAfter: { bytes: 10, ms: 10_000, times: 100 } });
+    ctx.server.route('/d/x.bin.sha256', { body: Buffer.alloc(0), failWith: { status: 500, times: 100 } });
     const started = Date.now();
-    const done = await runToEnd(h.task(server.url('/d/x.bin'), { checksumDiscovery: true, checksumDiscoveryTimeBoxMs: 500 }));
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/d/x.bin'), { checksumDiscovery: true, checksumDiscoveryTimeBoxMs: 500 }));
     const took = Date.now() - started;
     assert.ok(took < 2_000, `took ${took} ms`);
     assert.equal(done.verified, undefined);
-    assert.ok(h.logs.some((line) => /SHA256SUMS: failed \(time-box over\)/.test(line)), h.logs.join('\n'));
+    assert.ok(ctx.h.logs.some((line) => /SHA256SUMS: failed \(time-box over\)/.test(line)), ctx.h.logs.join('\n'));
     assert.equal(sha256(await readFile(done.target!)), sha256(small));
   });
 
   it('does not send Want-Digest or Want-Repr-Digest', async () => {
-    server.route('/w.bin', { body: small });
-    await runToEnd(h.task(server.url('/w.bin'), { checksumDiscovery: true }));
-    for (const request of server.requests) {
+    ctx.server.route('/w.bin', { body: small });
+    await runToEnd(ctx.h.task(ctx.server.url('/w.bin'), { checksumDiscovery: true }));
+    for (const request of ctx.server.requests) {
       assert.equal(request.headers['want-digest'], undefined);
       assert.equal(request.headers['want-repr-digest'], undefined);
     }

@@ -1,96 +1,77 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import * as os from 'node:os';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
-import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { runToEnd } from '../support/engine';
+import { eachTest, faultServer, harness, tempDir } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('progress is saved while a server is silent (a stall never loses the last burst)', function () {
   this.timeout(60_000);
-  let server: FaultServer;
-  let dir: string;
+  const ctx = eachTest({ server: faultServer, dir: tempDir('rt-save-') });
 
   before(assertBuilt);
-  beforeEach(async () => {
-    server = await startFaultServer();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-save-'));
-  });
-  afterEach(async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('CLI, one connection: 13.2 MiB burst, silence, SIGKILL during the silence, re-run moves little more than the file', async () => {
     const size = 24 * MiB;
     const burst = Math.round(13.2 * MiB);
     const body = randomBytesSeeded(size, 81);
-    server.route('/burst.bin', { body, etag: '"b1"', stallAfter: { bytes: burst, ms: 20_000, times: 1 } });
-    const target = path.join(dir, 'burst.bin');
-    const first = startCli(['get', server.url('/burst.bin'), '-o', target]);
+    ctx.server.route('/burst.bin', { body, etag: '"b1"', stallAfter: { bytes: burst, ms: 20_000, times: 1 } });
+    const target = path.join(ctx.dir, 'burst.bin');
+    const first = startCli(['get', ctx.server.url('/burst.bin'), '-o', target]);
     await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size >= burst);
     // No byte arrives from here on: only a timer can save them.
     await sleep(1_500);
     first.child.kill('SIGKILL');
     assert.equal((await first.result).signal, 'SIGKILL');
 
-    server.route('/burst.bin', { body, etag: '"b1"' });
-    const second = await runCli(['get', server.url('/burst.bin'), '-o', target]);
+    ctx.server.route('/burst.bin', { body, etag: '"b1"' });
+    const second = await runCli(['get', ctx.server.url('/burst.bin'), '-o', target]);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(sha256(await readFile(target)), sha256(body));
     // Checksum lookups beside the file run alongside: only the file's own requests count here.
-    const fileRequests = server.requests.filter((r) => r.path === '/burst.bin');
+    const fileRequests = ctx.server.requests.filter((r) => r.path === '/burst.bin');
     const resumedAt = Number(/^bytes=(\d+)-$/.exec(String(fileRequests[fileRequests.length - 1].headers.range))?.[1]);
     assert.ok(resumedAt >= burst - MiB, `resumed at ${resumedAt}, the burst ended at ${burst}`);
-    assert.ok(server.totalBodyBytesSent() <= size + MiB, `${server.totalBodyBytesSent()} bytes moved for ${size}`);
+    assert.ok(ctx.server.totalBodyBytesSent() <= size + MiB, `${ctx.server.totalBodyBytesSent()} bytes moved for ${size}`);
   });
 
   it('CLI, 4 connections: every connection stalls after 3 MiB, SIGKILL during the silence, re-run fetches only the rest', async () => {
     const size = 24 * MiB;
     const body = randomBytesSeeded(size, 82);
-    server.route('/four.bin', { body, etag: '"f1"', stallAfter: { bytes: 3 * MiB, ms: 20_000, times: 4 } });
-    const target = path.join(dir, 'four.bin');
-    const first = startCli(['get', server.url('/four.bin'), '-o', target, '--connections', '4']);
-    await waitFor(() => server.requests.filter((r) => r.path === '/four.bin').length === 4 && server.totalBodyBytesSent('/four.bin') >= 12 * MiB);
+    ctx.server.route('/four.bin', { body, etag: '"f1"', stallAfter: { bytes: 3 * MiB, ms: 20_000, times: 4 } });
+    const target = path.join(ctx.dir, 'four.bin');
+    const first = startCli(['get', ctx.server.url('/four.bin'), '-o', target, '--connections', '4']);
+    await waitFor(() => ctx.server.requests.filter((r) => r.path === '/four.bin').length === 4 && ctx.server.totalBodyBytesSent('/four.bin') >= 12 * MiB);
     await sleep(1_500);
     first.child.kill('SIGKILL');
     assert.equal((await first.result).signal, 'SIGKILL');
 
-    server.route('/four.bin', { body, etag: '"f1"' });
-    const second = await runCli(['get', server.url('/four.bin'), '-o', target, '--connections', '4']);
+    ctx.server.route('/four.bin', { body, etag: '"f1"' });
+    const second = await runCli(['get', ctx.server.url('/four.bin'), '-o', target, '--connections', '4']);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(sha256(await readFile(target)), sha256(body));
-    assert.ok(server.totalBodyBytesSent('/four.bin') <= size + 2 * MiB, `${server.totalBodyBytesSent('/four.bin')} bytes moved for ${size}`);
+    assert.ok(ctx.server.totalBodyBytesSent('/four.bin') <= size + 2 * MiB, `${ctx.server.totalBodyBytesSent('/four.bin')} bytes moved for ${size}`);
   });
 });
 
 describe('a record behind or beside its part file (reconciliation on resume)', function () {
-  let server: FaultServer;
-  let h: Harness;
+  const ctx = eachTest({ server: faultServer, h: harness });
   const SIZE = 2 * MiB;
   const body = randomBytesSeeded(SIZE, 83);
 
-  beforeEach(async () => {
-    server = await startFaultServer();
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await server.close();
-    await h.cleanup();
-  });
-
   /** A record whose part file is `content`, written as the generation the record names. */
   async function recordBeside(name: string, content: Buffer, patch: Partial<DownloadRecord>): Promise<DownloadRecord> {
-    const target = path.join(h.dir, name);
+    const target = path.join(ctx.h.dir, name);
     await writeFile(partPathFor(target), content);
     const stats = await stat(partPathFor(target));
     return {
-      ...newDownloadRecord({ id: name, url: server.url(`/${name}`), targetDir: h.dir, now: Date.now() }),
+      ...newDownloadRecord({ id: name, url: ctx.server.url(`/${name}`), targetDir: ctx.h.dir, now: Date.now() }),
       target,
       length: SIZE,
       segments: [{ start: 0, end: SIZE, done: 64 * 1024 }],
@@ -101,33 +82,33 @@ describe('a record behind or beside its part file (reconciliation on resume)', f
   }
 
   it('one connection and a strong ETag: keeps the bytes the part file holds beyond the record (If-Range guards them)', async () => {
-    server.route('/kept.bin', { body, etag: '"k1"' });
+    ctx.server.route('/kept.bin', { body, etag: '"k1"' });
     const record = await recordBeside('kept.bin', body.subarray(0, 1_500_000), { etag: '"k1"' });
-    const done = await runToEnd(h.task(server.url('/kept.bin'), { record }));
-    const ranged = server.requests.filter((r) => r.headers.range);
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/kept.bin'), { record }));
+    const ranged = ctx.server.requests.filter((r) => r.headers.range);
     assert.equal(ranged[0].headers.range, 'bytes=1500000-');
     assert.equal(ranged[0].headers['if-range'], '"k1"');
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
-    assert.equal(server.totalBodyBytesSent(), SIZE - 1_500_000);
+    assert.equal(ctx.server.totalBodyBytesSent(), SIZE - 1_500_000);
   });
 
   it('without a strong validator the record is trusted, not the file: cut back and re-fetched', async () => {
-    server.route('/weak.bin', { body, etag: 'W/"w1"' });
+    ctx.server.route('/weak.bin', { body, etag: 'W/"w1"' });
     const record = await recordBeside('weak.bin', Buffer.concat([body.subarray(0, 64 * 1024), Buffer.alloc(500_000, 7)]), { etag: 'W/"w1"' });
-    const done = await runToEnd(h.task(server.url('/weak.bin'), { record }));
-    assert.match(String(server.requests.find((r) => r.headers.range)?.headers.range), /^bytes=\d+-$/);
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/weak.bin'), { record }));
+    assert.match(String(ctx.server.requests.find((r) => r.headers.range)?.headers.range), /^bytes=\d+-$/);
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
   });
 
   it('a record of an older generation counts none of the bytes of the part file a restart made', async () => {
-    server.route('/gen.bin', { body, etag: '"g2"' });
+    ctx.server.route('/gen.bin', { body, etag: '"g2"' });
     // The record (stale, generation 0) claims half the file; the part file on disk was made by a
     // later restart (another file), holding the new version's first bytes and zeros after them.
     const record = await recordBeside('gen.bin', Buffer.alloc(SIZE), { etag: '"g2"', segments: [{ start: 0, end: SIZE, done: SIZE / 2 }] });
     await writeFile(`${partPathFor(record.target!)}.tmp`, Buffer.concat([body.subarray(0, 4096), Buffer.alloc(SIZE - 4096)]));
     await rename(`${partPathFor(record.target!)}.tmp`, partPathFor(record.target!));
-    const done = await runToEnd(h.task(server.url('/gen.bin'), { record }));
+    const done = await runToEnd(ctx.h.task(ctx.server.url('/gen.bin'), { record }));
     assert.equal(sha256(await readFile(done.target!)), sha256(body), 'no zero from the stale claim');
-    assert.equal(server.totalBodyBytesSent(), SIZE, 'everything fetched again');
+    assert.equal(ctx.server.totalBodyBytesSent(), SIZE, 'everything fetched again');
   });
 });

@@ -4,11 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BandwidthLimits, DownloadTask, MemoryTransferStore, TransferManager, downloadedBytes, newDownloadRecord, type DownloadRecord } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
-import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
+import { FAST_RETRY, runToEnd } from '../support/engine';
 import { startIetfServer } from '../support/ietf-server';
 import { createUploadHarness } from '../support/upload-harness';
 import { assertBuilt, runCli, waitFor } from '../support/cli';
+import { eachTest, faultServer, harness } from '../support/each-test';
 
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
 const MiB = 1024 * 1024;
@@ -20,40 +21,31 @@ const SIZE = 3 * MiB;
  */
 describe('speed limits', function () {
   this.timeout(30_000);
-  let server: FaultServer;
-  let h: Harness;
+  const ctx = eachTest({ server: faultServer, h: harness });
   const body = randomBytesSeeded(SIZE, 77);
 
   before(assertBuilt);
-  beforeEach(async () => {
-    server = await startFaultServer();
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await server.close();
-    await h.cleanup();
-  });
 
   for (const connections of [1, 4]) {
     it(`a 1 MiB/s limit makes a 3 MiB download with ${connections} connection(s) take about 3 s, bytes intact`, async () => {
-      server.route('/f.bin', { body, etag: '"l1"' });
+      ctx.server.route('/f.bin', { body, etag: '"l1"' });
       const limits = new BandwidthLimits(MiB);
-      const task = h.task(server.url('/f.bin'), { bandwidth: limits.gateFor('t'), minSplitBytes: 256 * 1024, record: { connections } });
+      const task = ctx.h.task(ctx.server.url('/f.bin'), { bandwidth: limits.gateFor('t'), minSplitBytes: 256 * 1024, record: { connections } });
       const started = Date.now();
       const done = await runToEnd(task);
       const seconds = (Date.now() - started) / 1000;
       assert.equal(sha256(await readFile(done.target!)), sha256(body));
       // 3 MiB minus a quarter-second burst at 1 MiB/s is 2.75 s.
       assert.ok(seconds >= 2.2 && seconds < 8, `took ${seconds} s`);
-      if (connections > 1) assert.ok(server.requests.length >= 2, 'several connections were used');
+      if (connections > 1) assert.ok(ctx.server.requests.length >= 2, 'several connections were used');
     });
   }
 
   it('a limit set while a worker-thread download runs slows it within a second; lifting it lets it finish', async () => {
-    server.route('/w.bin', { body, etag: '"w1"', rateBytesPerSec: 2 * MiB });
+    ctx.server.route('/w.bin', { body, etag: '"w1"', rateBytesPerSec: 2 * MiB });
     const limits = new BandwidthLimits(0);
-    const store = h.store;
-    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: server.url('/w.bin'), targetDir: h.dir, now: Date.now() });
+    const store = ctx.h.store;
+    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: ctx.server.url('/w.bin'), targetDir: ctx.h.dir, now: Date.now() });
     const task = new ThreadedDownloadTask(record, { workerPath: WORKER, store, bandwidth: limits.gateFor('w'), settings: { progressIntervalMs: 50 } });
     let bytes = 0;
     task.onProgress((progress) => (bytes = progress.bytes));
@@ -73,16 +65,16 @@ describe('speed limits', function () {
   });
 
   it('Limit Speed on a running transfer (manager): its bytes slow down and the limit stays in every saved record', async () => {
-    server.route('/m.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * MiB });
+    ctx.server.route('/m.bin', { body, etag: '"m1"', rateBytesPerSec: 2 * MiB });
     const store = new MemoryTransferStore();
     const manager = new TransferManager({
       store,
       bandwidth: new BandwidthLimits(0),
       createRunner: (record, context) =>
-        new DownloadTask(record as DownloadRecord, { http: h.http, store: context.store, guard: context.guard, retry: FAST_RETRY, bandwidth: context.bandwidth }),
+        new DownloadTask(record as DownloadRecord, { http: ctx.h.http, store: context.store, guard: context.guard, retry: FAST_RETRY, bandwidth: context.bandwidth }),
     });
     try {
-      await manager.add(newDownloadRecord({ id: 'm', url: server.url('/m.bin'), targetDir: h.dir, now: Date.now() }));
+      await manager.add(newDownloadRecord({ id: 'm', url: ctx.server.url('/m.bin'), targetDir: ctx.h.dir, now: Date.now() }));
       await waitFor(() => (manager.get('m')?.progress?.bytes ?? 0) > 0);
       await manager.setSpeedLimit('m', 512 * 1024);
       const from = manager.get('m')?.progress?.bytes ?? 0;
@@ -120,12 +112,12 @@ describe('speed limits', function () {
   });
 
   it('CLI get --limit-rate 1M takes about as long as the limit says', async () => {
-    server.route('/c.bin', { body, etag: '"c1"' });
+    ctx.server.route('/c.bin', { body, etag: '"c1"' });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-limit-'));
     try {
       const target = path.join(dir, 'c.bin');
       const started = Date.now();
-      const result = await runCli(['get', server.url('/c.bin'), '-o', target, '--limit-rate', '1M']);
+      const result = await runCli(['get', ctx.server.url('/c.bin'), '-o', target, '--limit-rate', '1M']);
       const seconds = (Date.now() - started) / 1000;
       assert.equal(result.code, 0, result.stderr);
       assert.equal(sha256(await readFile(target)), sha256(body));

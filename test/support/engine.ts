@@ -9,7 +9,6 @@ import {
   type DownloadOptions,
   type DownloadRecord,
 } from '../../src/core';
-import { startFaultServer, type FaultServer } from './fault-server';
 import { recordingLogger } from './logs';
 
 /** Fast retries so fault tests take milliseconds, not the production backoff. */
@@ -58,26 +57,3 @@ export async function filesIn(dir: string): Promise<string[]> {
 
 export { readFile };
 
-/**
- * Registers a fresh fault server and engine harness around each test of the enclosing describe;
- * read them through the returned object once the test runs.
- */
-export function useServerAndHarness(): { readonly server: FaultServer; readonly h: Harness } {
-  const state: { server?: FaultServer; h?: Harness } = {};
-  beforeEach(async () => {
-    state.server = await startFaultServer();
-    state.h = await createHarness();
-  });
-  afterEach(async () => {
-    await state.server?.close();
-    await state.h?.cleanup();
-  });
-  return {
-    get server() {
-      return state.server as FaultServer;
-    },
-    get h() {
-      return state.h as Harness;
-    },
-  };
-}
