@@ -7,7 +7,7 @@ import { AbortError, TransferError, crc32c, type DownloadRecord } from '../../sr
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli, waitFor } from '../support/cli';
-import { createHarness, filesIn, runToEnd, type Harness } from '../support/engine';
+import { filesIn, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 
 const SIZE = 1024 * 1024;
@@ -152,7 +152,7 @@ describe('files that verify themselves: digest headers (fault server)', function
 describe('files that verify themselves: checksum files (nginx)', function () {
   this.timeout(60_000);
   let nginx: NginxServer;
-  let h: Harness;
+  const ctx = eachTest({ h: harness });
   const files: Record<string, string> = {};
 
   before(async function () {
@@ -184,26 +184,20 @@ describe('files that verify themselves: checksum files (nginx)', function () {
   after(async () => {
     await nginx?.stop();
   });
-  beforeEach(async () => {
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await h.cleanup();
-  });
 
   const discovering = { checksumDiscovery: true };
 
   it('a <name>.sha256 beside the file verifies it', async () => {
-    const done = await runToEnd(h.task(nginx.url('side/app.tar.gz'), discovering));
+    const done = await runToEnd(ctx.h.task(nginx.url('side/app.tar.gz'), discovering));
     assert.equal(sha256(await readFile(done.target!)), files['app.tar.gz']);
-    assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'app.tar.gz.sha256' }], h.logs.join('\n'));
+    assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'app.tar.gz.sha256' }], ctx.h.logs.join('\n'));
     const tried = (await nginx.accessLog()).map((e) => e.uri);
     for (const uri of ['/side/app.tar.gz.sha256', '/side/app.tar.gz.sha512', '/side/SHA256SUMS', '/side/checksums.txt']) assert.ok(tried.includes(uri), `${uri} was tried`);
   });
 
   it('a wrong <name>.sha256 fails with ERR_CHECKSUM_MISMATCH naming the file, and nothing gets the final name', async () => {
-    await rejectsWith(runToEnd(h.task(nginx.url('side-bad/app.tar.gz'), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from app\.tar\.gz\.sha256/);
-    assert.deepEqual(await filesIn(h.dir), []);
+    await rejectsWith(runToEnd(ctx.h.task(nginx.url('side-bad/app.tar.gz'), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from app\.tar\.gz\.sha256/);
+    assert.deepEqual(await filesIn(ctx.h.dir), []);
   });
 
   for (const [format, dir] of [
@@ -212,59 +206,59 @@ describe('files that verify themselves: checksum files (nginx)', function () {
   ] as const) {
     it(`SHA256SUMS in ${format} format listing several files verifies the right entry`, async () => {
       for (const name of ['app.tar.gz', 'app.zip']) {
-        const done = await runToEnd(h.task(nginx.url(`${dir}/${name}`), discovering));
+        const done = await runToEnd(ctx.h.task(nginx.url(`${dir}/${name}`), discovering));
         assert.equal(sha256(await readFile(done.target!)), files[name]);
         assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'SHA256SUMS' }]);
       }
     });
 
     it(`SHA256SUMS in ${format} format with a wrong entry fails with ERR_CHECKSUM_MISMATCH naming SHA256SUMS`, async () => {
-      await rejectsWith(runToEnd(h.task(nginx.url(`${dir}-bad/app.tar.gz`), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from SHA256SUMS/);
-      assert.deepEqual(await filesIn(h.dir), []);
+      await rejectsWith(runToEnd(ctx.h.task(nginx.url(`${dir}-bad/app.tar.gz`), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from SHA256SUMS/);
+      assert.deepEqual(await filesIn(ctx.h.dir), []);
       // The other files of the same list are fine.
-      const other = await runToEnd(h.task(nginx.url(`${dir}-bad/app.zip`), discovering));
+      const other = await runToEnd(ctx.h.task(nginx.url(`${dir}-bad/app.zip`), discovering));
       assert.deepEqual(other.verified, [{ algorithm: 'sha256', source: 'SHA256SUMS' }]);
     });
   }
 
   it('two checksum files that disagree are ERR_CHECKSUM_CONFLICT naming both; nothing gets the final name', async () => {
-    await rejectsWith(runToEnd(h.task(nginx.url('conflict/app.tar.gz'), discovering)), 'ERR_CHECKSUM_CONFLICT', /app\.tar\.gz\.sha256.*SHA256SUMS|SHA256SUMS.*app\.tar\.gz\.sha256/);
-    assert.ok(!existsSync(path.join(h.dir, 'app.tar.gz')));
+    await rejectsWith(runToEnd(ctx.h.task(nginx.url('conflict/app.tar.gz'), discovering)), 'ERR_CHECKSUM_CONFLICT', /app\.tar\.gz\.sha256.*SHA256SUMS|SHA256SUMS.*app\.tar\.gz\.sha256/);
+    assert.ok(!existsSync(path.join(ctx.h.dir, 'app.tar.gz')));
   });
 
   it('a sha256 the user gave wins over two disagreeing checksum files', async () => {
-    const done = await runToEnd(h.task(nginx.url('conflict/app.tar.gz'), { ...discovering, record: { sha256: files['app.tar.gz'] } }));
+    const done = await runToEnd(ctx.h.task(nginx.url('conflict/app.tar.gz'), { ...discovering, record: { sha256: files['app.tar.gz'] } }));
     assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'user' }]);
-    assert.ok(h.logs.some((line) => /the sha256 you gave wins/.test(line)));
+    assert.ok(ctx.h.logs.some((line) => /the sha256 you gave wins/.test(line)));
   });
 
   it('without a checksum anywhere the file completes unverified, and the log lists what was tried', async () => {
-    const done = await runToEnd(h.task(nginx.url('none/app.tar.gz'), discovering));
+    const done = await runToEnd(ctx.h.task(nginx.url('none/app.tar.gz'), discovering));
     assert.equal(done.verified, undefined);
-    assert.ok(h.logs.some((line) => /checksum .*\/none\/SHA256SUMS: 404/.test(line)), h.logs.join('\n'));
-    assert.ok(h.logs.some((line) => /no checksum offered: not verified/.test(line)));
+    assert.ok(ctx.h.logs.some((line) => /checksum .*\/none\/SHA256SUMS: 404/.test(line)), ctx.h.logs.join('\n'));
+    assert.ok(ctx.h.logs.some((line) => /no checksum offered: not verified/.test(line)));
   });
 
   it('with discovery off no checksum file is requested (and a wrong one is not noticed)', async () => {
-    const done = await runToEnd(h.task(nginx.url('off/app.tar.gz'), { checksumDiscovery: false }));
+    const done = await runToEnd(ctx.h.task(nginx.url('off/app.tar.gz'), { checksumDiscovery: false }));
     assert.equal(done.verified, undefined);
     const tried = (await nginx.accessLog()).map((e) => e.uri).filter((uri) => uri.startsWith('/off/'));
     assert.deepEqual(tried, ['/off/app.tar.gz']);
   });
 
   it('CLI: prints the source on stderr; --no-checksum-discovery turns the lookup off', async () => {
-    const out = path.join(h.dir, 'cli.tar.gz');
+    const out = path.join(ctx.h.dir, 'cli.tar.gz');
     const result = await runCli(['get', nginx.url('gnu/app.tar.gz'), '-o', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /verified sha256 from SHA256SUMS/);
     assert.equal(result.stdout.trim(), out);
 
-    const bad = await runCli(['get', nginx.url('gnu-bad/app.tar.gz'), '-o', path.join(h.dir, 'bad.tar.gz')]);
+    const bad = await runCli(['get', nginx.url('gnu-bad/app.tar.gz'), '-o', path.join(ctx.h.dir, 'bad.tar.gz')]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /error ERR_CHECKSUM_MISMATCH: sha256 from SHA256SUMS/);
-    assert.ok(!existsSync(path.join(h.dir, 'bad.tar.gz')));
+    assert.ok(!existsSync(path.join(ctx.h.dir, 'bad.tar.gz')));
 
-    const off = await runCli(['get', nginx.url('gnu-bad/app.tar.gz'), '-o', path.join(h.dir, 'off.tar.gz'), '--no-checksum-discovery']);
+    const off = await runCli(['get', nginx.url('gnu-bad/app.tar.gz'), '-o', path.join(ctx.h.dir, 'off.tar.gz'), '--no-checksum-discovery']);
     assert.equal(off.code, 0, off.stderr);
     assert.doesNotMatch(off.stderr, /verified/);
   });

@@ -7,7 +7,8 @@ import { AbortError, type DownloadRecord } from '../../src/core';
 import { sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
-import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { runToEnd } from '../support/engine';
+import { eachTest, harness } from '../support/each-test';
 import { sha256File } from '../../src/core/download/part-file';
 
 const MiB = 1024 * 1024;
@@ -16,7 +17,7 @@ const SIZE = 64 * MiB;
 describe('against a real nginx', function () {
   this.timeout(120_000);
   let nginx: NginxServer;
-  let h: Harness;
+  const ctx = eachTest({ h: harness });
   let fileSha: string;
 
   before(async function () {
@@ -28,28 +29,22 @@ describe('against a real nginx', function () {
   after(async () => {
     await nginx?.stop();
   });
-  beforeEach(async () => {
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await h.cleanup();
-  });
 
   it('downloads a 64 MiB file byte for byte', async () => {
-    const done = await runToEnd(h.task(nginx.url('big.bin')));
+    const done = await runToEnd(ctx.h.task(nginx.url('big.bin')));
     assert.equal(await sha256File(done.target!), fileSha);
     assert.match(done.etag ?? '', /^"[0-9a-f]+-[0-9a-f]+"$/, 'nginx gives a strong ETag');
   });
 
   it('resumes with Range + If-Range and gets 206 while the file is unchanged', async () => {
-    const task = h.task(nginx.url('limited/big.bin'));
+    const task = ctx.h.task(nginx.url('limited/big.bin'));
     const controller = new AbortController();
     const running = task.run(controller.signal);
     await waitFor(() => task.record.segments[0].done > 4 * MiB);
     controller.abort(new AbortError('pause'));
     await assert.rejects(running);
     const paused = task.record as DownloadRecord;
-    const done = await runToEnd(h.task(nginx.url('big.bin'), { record: { ...paused, url: nginx.url('big.bin') } }));
+    const done = await runToEnd(ctx.h.task(nginx.url('big.bin'), { record: { ...paused, url: nginx.url('big.bin') } }));
     assert.equal(await sha256File(done.target!), fileSha);
     const log = await nginx.accessLog(2);
     const resume = log.filter((e) => e.uri === '/big.bin').pop()!;
@@ -62,7 +57,7 @@ describe('against a real nginx', function () {
   it('gets a 200 and starts over when the file changed (If-Range no longer matches)', async () => {
     const name = 'changing.bin';
     await generateFile(path.join(nginx.root, name), 8 * MiB, 1);
-    const task = h.task(nginx.url(`limited/${name}`));
+    const task = ctx.h.task(nginx.url(`limited/${name}`));
     const controller = new AbortController();
     const running = task.run(controller.signal);
     await waitFor(() => task.record.segments[0].done > MiB);
@@ -70,7 +65,7 @@ describe('against a real nginx', function () {
     await assert.rejects(running);
     const newSha = await generateFile(path.join(nginx.root, name), 8 * MiB, 2);
     await utimes(path.join(nginx.root, name), new Date(), new Date(Date.now() + 5000));
-    const done = await runToEnd(h.task(nginx.url(name), { record: { ...(task.record as DownloadRecord), url: nginx.url(name) } }));
+    const done = await runToEnd(ctx.h.task(nginx.url(name), { record: { ...(task.record as DownloadRecord), url: nginx.url(name) } }));
     assert.equal(await sha256File(done.target!), newSha);
     const resume = (await nginx.accessLog()).filter((e) => e.uri === `/${name}`).pop()!;
     assert.equal(resume.status, 200, 'nginx ignored the range because If-Range did not match');

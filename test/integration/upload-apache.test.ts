@@ -3,15 +3,15 @@ import * as path from 'node:path';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
 import { apacheAvailable, startApache, type ApacheServer } from '../support/apache';
 import { generateFile } from '../support/nginx';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { createUploadHarness, run, type UploadHarness } from '../support/upload-harness';
+import { startThrottleProxy } from '../support/throttle-proxy';
+import { run } from '../support/upload-harness';
+import { eachTest, uploadHarness, closeAfterTest } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 
 describe('upload: PUT with Content-Range against Apache httpd mod_dav', function () {
   let apache: ApacheServer;
-  let h: UploadHarness;
-  let proxy: ThrottleProxy | undefined;
+  const ctx = eachTest({ h: uploadHarness, closeAfter: closeAfterTest });
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
@@ -20,18 +20,9 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
   after(async () => {
     await apache?.stop();
   });
-  beforeEach(async () => {
-    h = await createUploadHarness();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await h?.cleanup();
-  });
-
   it('detects WebDAV, sends a plain PUT then Content-Range pieces, and verifies the length', async () => {
-    const { file, sha256 } = await h.file('pieces.bin', 5 * MiB + 3);
-    const done = await run(await h.task(file, apache.url('pieces.bin'), { chunkSize: 2 * MiB }));
+    const { file, sha256 } = await ctx.h.file('pieces.bin', 5 * MiB + 3);
+    const done = await run(await ctx.h.task(file, apache.url('pieces.bin'), { chunkSize: 2 * MiB }));
     assert.equal(done.state, 'completed');
     assert.equal(done.protocol, 'put-range');
     assert.equal(done.resumable, true);
@@ -48,8 +39,8 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
   });
 
   it('an endpoint that is a WebDAV folder (trailing slash) gets the file inside it, under its percent-encoded name (a # in it is not a fragment)', async () => {
-    const { file, sha256 } = await h.file('report #1 (final).bin', 3 * MiB + 5);
-    const done = await run(await h.task(file, `${apache.origin}/`, { chunkSize: 2 * MiB }));
+    const { file, sha256 } = await ctx.h.file('report #1 (final).bin', 3 * MiB + 5);
+    const done = await run(await ctx.h.task(file, `${apache.origin}/`, { chunkSize: 2 * MiB }));
     assert.equal(done.state, 'completed');
     assert.equal(done.protocol, 'put-range');
     assert.equal(await apache.sha256Of('report #1 (final).bin'), sha256);
@@ -61,18 +52,18 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
   it('an endpoint that is a WebDAV folder without a trailing slash is recognised (PROPFIND) and gets the file inside it', async () => {
     const made = await fetch(`${apache.origin}/inbox`, { method: 'MKCOL' });
     assert.equal(made.status, 201);
-    const { file, sha256 } = await h.file('report.bin', MiB + 1);
-    const done = await run(await h.task(file, `${apache.origin}/inbox`, { chunkSize: 2 * MiB }));
+    const { file, sha256 } = await ctx.h.file('report.bin', MiB + 1);
+    const done = await run(await ctx.h.task(file, `${apache.origin}/inbox`, { chunkSize: 2 * MiB }));
     assert.equal(done.state, 'completed');
     assert.equal(done.uploadUrl, `${apache.origin}/inbox/report.bin`);
     assert.equal(await apache.sha256Of('inbox/report.bin'), sha256);
   });
 
   it('replaces an older, longer file at the target instead of splicing into it', async () => {
-    const old = await h.file('old.bin', 6 * MiB);
-    await run(await h.task(old.file, apache.url('replace.bin'), { chunkSize: 4 * MiB }));
-    const fresh = await h.file('new.bin', 3 * MiB);
-    const done = await run(await h.task(fresh.file, apache.url('replace.bin'), { chunkSize: 2 * MiB }));
+    const old = await ctx.h.file('old.bin', 6 * MiB);
+    await run(await ctx.h.task(old.file, apache.url('replace.bin'), { chunkSize: 4 * MiB }));
+    const fresh = await ctx.h.file('new.bin', 3 * MiB);
+    const done = await run(await ctx.h.task(fresh.file, apache.url('replace.bin'), { chunkSize: 2 * MiB }));
     assert.equal(done.state, 'completed');
     assert.equal(await apache.sizeOf('replace.bin'), 3 * MiB);
     assert.equal(await apache.sha256Of('replace.bin'), fresh.sha256);
@@ -81,9 +72,9 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
   it('CLI: killed (SIGKILL) mid-way through 64 MiB, the same command resumes: HEAD, then PUT with Content-Range from the server length', async function () {
     assertBuilt();
     const size = 64 * MiB;
-    const file = path.join(h.dir, 'dav-big.bin');
+    const file = path.join(ctx.h.dir, 'dav-big.bin');
     const expected = await generateFile(file, size, 11);
-    proxy = await startThrottleProxy(Number(new URL(apache.origin).port), 16 * MiB);
+    const proxy = ctx.closeAfter(await startThrottleProxy(Number(new URL(apache.origin).port), 16 * MiB));
     const url = `${proxy.origin}/dav-big.bin`;
 
     const first = startCli(['put', file, url]);

@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { inMemoryIetfVersions, type UploadRecord } from '../../src/core';
-import { append, startIetfServer, type IetfTestServer } from '../support/ietf-server';
-import { createUploadHarness, run, type UploadHarness } from '../support/upload-harness';
+import { append, onlyUpload, startIetfServer } from '../support/ietf-server';
+import { run } from '../support/upload-harness';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { startThrottleProxy } from '../support/throttle-proxy';
+import { eachTest, uploadHarness, closeAfterTest } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -19,33 +20,15 @@ const appendTypeOf = (version: number) => (version >= 7 ? 'application/partial-u
  */
 describe('upload: IETF draft interop versions', function () {
   this.timeout(60_000);
-  let h: UploadHarness;
-  let server: IetfTestServer | undefined;
-  let proxy: ThrottleProxy | undefined;
+  const ctx = eachTest({ h: uploadHarness, closeAfter: closeAfterTest });
 
   before(assertBuilt);
-  beforeEach(async () => {
-    h = await createUploadHarness();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await server?.close();
-    server = undefined;
-    await h.cleanup();
-  });
-
-  const onlyUpload = (s: IetfTestServer) => {
-    assert.equal(s.uploads.size, 1);
-    return [...s.uploads.values()][0];
-  };
-
   for (const version of [9, 8, 7, 6, 5]) {
     describe(`a server of interop version ${version}`, () => {
       it('creation: the whole file in one POST of that version, the URL from its 104', async () => {
-        server = await startIetfServer({ interopVersion: version });
-        const { file, sha256 } = await h.file('one.bin', MiB + 3);
-        const done = await run(await h.task(file, server.endpoint));
+        const server = ctx.closeAfter(await startIetfServer({ interopVersion: version }));
+        const { file, sha256 } = await ctx.h.file('one.bin', MiB + 3);
+        const done = await run(await ctx.h.task(file, server.endpoint));
         assert.equal(done.state, 'completed');
         assert.equal(done.interopVersion, version);
         assert.equal(server.sha256(onlyUpload(server).id), sha256);
@@ -55,14 +38,14 @@ describe('upload: IETF draft interop versions', function () {
       });
 
       it('resume after the CLI was killed mid-body: HEAD (no-store), then PATCH of that version from the server offset', async () => {
-        server = await startIetfServer({ interopVersion: version });
+        const server = ctx.closeAfter(await startIetfServer({ interopVersion: version }));
         // Big enough that socket buffers cannot carry the rest to the server after the kill.
         const size = 32 * MiB;
-        proxy = await startThrottleProxy(Number(new URL(server.origin).port), 8 * MiB);
-        const { file, sha256 } = await h.file('killed.bin', size);
+        const proxy = ctx.closeAfter(await startThrottleProxy(Number(new URL(server.origin).port), 8 * MiB));
+        const { file, sha256 } = await ctx.h.file('killed.bin', size);
         const endpoint = `${proxy.origin}/files`;
         const first = startCli(['put', file, endpoint, '--protocol', 'ietf']);
-        await waitFor(() => [...server!.uploads.values()].some((u) => u.size >= MiB), 30_000);
+        await waitFor(() => [...server.uploads.values()].some((u) => u.size >= MiB), 30_000);
         first.child.kill('SIGKILL');
         assert.equal((await first.result).signal, 'SIGKILL');
         const atKill = onlyUpload(server).size;
@@ -84,8 +67,9 @@ describe('upload: IETF draft interop versions', function () {
 
       it('409 (the server holds more than the client thought): asks again and continues from the server offset', async () => {
         let moved = false;
-        const { file, data, sha256 } = await h.file('skew.bin', MiB);
-        server = await startIetfServer({
+        const { file, data, sha256 } = await ctx.h.file('skew.bin', MiB);
+        const server = ctx.closeAfter(
+          await startIetfServer({
           interopVersion: version,
           // After the first PATCH the server suddenly holds 1000 bytes more (a lost earlier response).
           afterPatch: (upload) => {
@@ -93,8 +77,9 @@ describe('upload: IETF draft interop versions', function () {
             moved = true;
             append(upload, data.subarray(upload.size, upload.size + 1000));
           },
-        });
-        const done = await run(await h.task(file, server.endpoint, { chunkSize: 256 * KiB }));
+          }),
+        );
+        const done = await run(await ctx.h.task(file, server.endpoint, { chunkSize: 256 * KiB }));
         assert.equal(done.state, 'completed');
         assert.equal(server.sha256(onlyUpload(server).id), sha256);
         const statuses = server.log.map((e) => `${e.method} ${e.status}`);
@@ -108,10 +93,10 @@ describe('upload: IETF draft interop versions', function () {
   }
 
   it('steps down 9 → 8 → 7 → 6 when a server refuses each with 400, keeps 6 in the record and for the endpoint', async () => {
-    server = await startIetfServer({ interopVersion: 6, announceVersion: false });
+    const server = ctx.closeAfter(await startIetfServer({ interopVersion: 6, announceVersion: false }));
     const versions = inMemoryIetfVersions();
-    const { file, sha256 } = await h.file('old.bin', 300 * KiB);
-    const done = await run(await h.task(file, server.endpoint, { protocol: 'ietf', ietfVersions: versions }));
+    const { file, sha256 } = await ctx.h.file('old.bin', 300 * KiB);
+    const done = await run(await ctx.h.task(file, server.endpoint, { protocol: 'ietf', ietfVersions: versions }));
     assert.equal(done.state, 'completed');
     assert.equal(done.interopVersion, 6);
     assert.equal(server.sha256(onlyUpload(server).id), sha256);
@@ -119,24 +104,24 @@ describe('upload: IETF draft interop versions', function () {
     assert.deepEqual(posts.map((e) => `${e.interopVersion} ${e.status}`), ['9 400', '8 400', '7 400', '6 200']);
     assert.ok(posts.slice(0, 3).every((e) => e.received < 300 * KiB), 'a refused request did not carry the whole file');
 
-    const next = await h.file('next.bin', 10 * KiB);
+    const next = await ctx.h.file('next.bin', 10 * KiB);
     server.log.length = 0;
-    await run(await h.task(next.file, server.endpoint, { protocol: 'ietf', ietfVersions: versions }));
+    await run(await ctx.h.task(next.file, server.endpoint, { protocol: 'ietf', ietfVersions: versions }));
     assert.deepEqual(server.log.filter((e) => e.method === 'POST').map((e) => e.interopVersion), ['6'], 'the endpoint remembered 6');
   });
 
   it('starts with the version a server names in OPTIONS', async () => {
-    server = await startIetfServer({ interopVersion: 6, acceptedVersions: [5, 6] });
-    const { file } = await h.file('named.bin', 10 * KiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ interopVersion: 6, acceptedVersions: [5, 6] }));
+    const { file } = await ctx.h.file('named.bin', 10 * KiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.interopVersion, 6);
     assert.deepEqual(server.log.map((e) => `${e.method} ${e.interopVersion ?? ''}`.trim()), ['OPTIONS 9', 'POST 6']);
   });
 
   it('ignores a 104 that carries another interop version than the one sent', async () => {
-    server = await startIetfServer({ interopVersion: 9, interimVersion: 8, dropAfterBytes: 200 * KiB });
-    const { file, sha256 } = await h.file('foreign.bin', MiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ interopVersion: 9, interimVersion: 8, dropAfterBytes: 200 * KiB }));
+    const { file, sha256 } = await ctx.h.file('foreign.bin', MiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     assert.ok(!server.log.some((e) => e.path.includes('foreign-104')), 'never followed the foreign 104');
     assert.ok(!done.uploadUrl?.includes('foreign-104'));
@@ -145,9 +130,9 @@ describe('upload: IETF draft interop versions', function () {
   });
 
   it('after a bare 413 retries with half the size until the server takes it', async () => {
-    server = await startIetfServer({ interopVersion: 9, hiddenMaxAppendSize: 300 * KiB });
-    const { file, sha256 } = await h.file('big.bin', MiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ interopVersion: 9, hiddenMaxAppendSize: 300 * KiB }));
+    const { file, sha256 } = await ctx.h.file('big.bin', MiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     assert.equal(server.sha256(onlyUpload(server).id), sha256);
     const sizes = server.log.filter((e) => e.method === 'POST' || e.method === 'PATCH').map((e) => `${e.method} ${e.status}`);
@@ -156,9 +141,9 @@ describe('upload: IETF draft interop versions', function () {
   });
 
   it('version 9: asks with GET where HEAD is refused', async () => {
-    server = await startIetfServer({ interopVersion: 9, refuseHead: true, dropAfterBytes: 300 * KiB });
-    const { file, sha256 } = await h.file('get.bin', MiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ interopVersion: 9, refuseHead: true, dropAfterBytes: 300 * KiB }));
+    const { file, sha256 } = await ctx.h.file('get.bin', MiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(server.sha256(onlyUpload(server).id), sha256);
     assert.deepEqual(server.log.map((e) => `${e.method} ${e.status}`).slice(1), ['POST 0', 'HEAD 405', 'GET 204', 'PATCH 200']);
     assert.equal((done as UploadRecord).interopVersion, 9);

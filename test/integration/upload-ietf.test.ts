@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { AbortError, TransferError, type UploadRecord } from '../../src/core';
-import { startIetfServer, type IetfTestServer } from '../support/ietf-server';
-import { createUploadHarness, run, type UploadHarness } from '../support/upload-harness';
+import { TransferError, type UploadRecord } from '../../src/core';
+import { onlyUpload, startIetfServer } from '../support/ietf-server';
+import { run, stopAt } from '../support/upload-harness';
+import { eachTest, uploadHarness, closeAfterTest } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 
 describe('upload: IETF resumable upload draft (interop 9) against the test server', function () {
-  let h: UploadHarness;
-  let server: IetfTestServer | undefined;
-
-  beforeEach(async () => {
-    h = await createUploadHarness();
-  });
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await h.cleanup();
-  });
-
-  const onlyUpload = (s: IetfTestServer) => {
-    assert.equal(s.uploads.size, 1);
-    return [...s.uploads.values()][0];
-  };
+  const ctx = eachTest({ h: uploadHarness, closeAfter: closeAfterTest });
 
   it('detects the draft, creates optimistically in one POST and learns the URL from a 104', async () => {
-    server = await startIetfServer();
-    const { file, sha256: expected } = await h.file('doc.bin', 3 * MiB + 11);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer());
+    const { file, sha256: expected } = await ctx.h.file('doc.bin', 3 * MiB + 11);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     assert.equal(done.protocol, 'ietf');
     assert.equal(done.resumable, true);
@@ -41,9 +27,9 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('resumes an interrupted creation: HEAD for the offset, then PATCH application/partial-upload from there', async () => {
-    server = await startIetfServer({ dropAfterBytes: 2 * MiB + 5 });
-    const { file, sha256: expected } = await h.file('big.bin', 6 * MiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ dropAfterBytes: 2 * MiB + 5 }));
+    const { file, sha256: expected } = await ctx.h.file('big.bin', 6 * MiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     const upload = onlyUpload(server);
     assert.equal(server.sha256(upload.id), expected);
@@ -58,10 +44,10 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('a server that stops reading is noticed by the stall watchdog (ERR_STALLED) and the upload resumes', async () => {
-    server = await startIetfServer({ stallAfterBytes: MiB });
+    const server = ctx.closeAfter(await startIetfServer({ stallAfterBytes: MiB }));
     // Larger than what the socket buffers of both ends can hold, so sending really stalls.
-    const { file, sha256: expected } = await h.file('stall.bin', 48 * MiB);
-    const task = await h.task(file, server.endpoint, { stallTimeoutMs: 500 });
+    const { file, sha256: expected } = await ctx.h.file('stall.bin', 48 * MiB);
+    const task = await ctx.h.task(file, server.endpoint, { stallTimeoutMs: 500 });
     const codes: string[] = [];
     task.onRetry((event) => codes.push(event.error.code));
     const done = await run(task);
@@ -73,9 +59,9 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('honours Upload-Limit max-append-size: POST and PATCHes never exceed it', async () => {
-    server = await startIetfServer({ limits: { maxAppendSize: MiB, maxSize: 100 * MiB, maxAge: 3600 } });
-    const { file, sha256: expected } = await h.file('limited.bin', 3 * MiB + 100);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB, maxSize: 100 * MiB, maxAge: 3600 } }));
+    const { file, sha256: expected } = await ctx.h.file('limited.bin', 3 * MiB + 100);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     assert.equal(server.sha256(onlyUpload(server).id), expected);
     const bodies = server.log.filter((e) => e.method === 'POST' || e.method === 'PATCH');
@@ -85,9 +71,9 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('a server that answers 204 to an append without keeping it is retried under the budget, then ERR_RETRIES_EXHAUSTED (cause ERR_NO_PROGRESS)', async () => {
-    server = await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => true });
-    const { file } = await h.file('kept-nothing.bin', 3 * MiB);
-    const task = await h.task(file, server.endpoint);
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => true }));
+    const { file } = await ctx.h.file('kept-nothing.bin', 3 * MiB);
+    const task = await ctx.h.task(file, server.endpoint);
     await assert.rejects(
       run(task),
       (e: TransferError) => e.code === 'ERR_RETRIES_EXHAUSTED' && e.cause instanceof TransferError && e.cause.code === 'ERR_NO_PROGRESS' && /gave up after/.test(e.message),
@@ -99,39 +85,35 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
 
   it('a server that keeps nothing of two appends and then keeps them finishes with the right bytes', async () => {
     let forgetful = 2;
-    server = await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => forgetful-- > 0 });
-    const { file, sha256: expected } = await h.file('forgetful.bin', 3 * MiB);
-    const done = await run(await h.task(file, server.endpoint));
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB }, keepNothing: () => forgetful-- > 0 }));
+    const { file, sha256: expected } = await ctx.h.file('forgetful.bin', 3 * MiB);
+    const done = await run(await ctx.h.task(file, server.endpoint));
     assert.equal(done.state, 'completed');
     assert.equal(server.sha256(onlyUpload(server).id), expected);
   });
 
   it('refuses a file larger than max-size without sending it, and keeps the record', async () => {
-    server = await startIetfServer({ limits: { maxSize: MiB } });
-    const { file } = await h.file('too-big.bin', 2 * MiB);
-    const task = await h.task(file, server.endpoint);
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxSize: MiB } }));
+    const { file } = await ctx.h.file('too-big.bin', 2 * MiB);
+    const task = await ctx.h.task(file, server.endpoint);
     await assert.rejects(run(task), (e: TransferError) => e.code === 'ERR_HTTP_STATUS' && e.status === 413 && /max-size/.test(e.message));
     assert.equal(task.record.state, 'failed');
-    assert.equal((await h.store.get(task.record.id))?.state, 'failed');
+    assert.equal((await ctx.h.store.get(task.record.id))?.state, 'failed');
     assert.equal(server.log.filter((e) => e.method === 'POST').length, 0);
   });
 
   it('continues after a pause from the saved record (reload): HEAD, then the rest', async () => {
-    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
-    const { file, sha256: expected } = await h.file('paused.bin', 4 * MiB);
-    const first = await h.task(file, server.endpoint);
-    const controller = new AbortController();
-    first.onRecord((record) => {
-      if (record.offset >= 2 * MiB) controller.abort(new AbortError('pause'));
-    });
-    await assert.rejects(run(first, controller.signal), (e: AbortError) => e.reason === 'pause');
-    const saved = (await h.store.get(first.record.id)) as UploadRecord;
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB } }));
+    const { file, sha256: expected } = await ctx.h.file('paused.bin', 4 * MiB);
+    const first = await ctx.h.task(file, server.endpoint);
+    await stopAt(first, 2 * MiB, 'pause');
+    const saved = (await ctx.h.store.get(first.record.id)) as UploadRecord;
     assert.equal(saved.state, 'paused');
     assert.ok(saved.uploadUrl);
     assert.ok(saved.offset >= 2 * MiB);
     const before = server.log.length;
 
-    const done = await run(await h.task(file, server.endpoint, { record: saved }));
+    const done = await run(await ctx.h.task(file, server.endpoint, { record: saved }));
     assert.equal(done.state, 'completed');
     assert.equal(server.sha256(onlyUpload(server).id), expected);
     const after = server.log.slice(before);
@@ -142,9 +124,9 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('a plain PUT is upgraded by the 104 and then resumes like an IETF upload', async () => {
-    server = await startIetfServer({ dropAfterBytes: MiB });
-    const { file, sha256: expected } = await h.file('upgrade.bin', 3 * MiB);
-    const task = await h.task(file, `${server.origin}/target.bin`, { protocol: 'put' });
+    const server = ctx.closeAfter(await startIetfServer({ dropAfterBytes: MiB }));
+    const { file, sha256: expected } = await ctx.h.file('upgrade.bin', 3 * MiB);
+    const task = await ctx.h.task(file, `${server.origin}/target.bin`, { protocol: 'put' });
     const done = await run(task);
     assert.equal(done.state, 'completed');
     assert.equal(done.protocol, 'ietf');
@@ -155,14 +137,10 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('cancel deletes the upload resource on the server', async () => {
-    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
-    const { file } = await h.file('cancel.bin', 4 * MiB);
-    const task = await h.task(file, server.endpoint);
-    const controller = new AbortController();
-    task.onRecord((record) => {
-      if (record.offset >= MiB) controller.abort(new AbortError('cancel'));
-    });
-    await assert.rejects(run(task, controller.signal), AbortError);
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB } }));
+    const { file } = await ctx.h.file('cancel.bin', 4 * MiB);
+    const task = await ctx.h.task(file, server.endpoint);
+    await stopAt(task, MiB, 'cancel');
     assert.equal(task.record.state, 'cancelled');
     assert.equal(task.record.uploadUrl, undefined);
     assert.ok(server.log.some((e) => e.method === 'DELETE' && e.status === 204));
@@ -170,21 +148,17 @@ describe('upload: IETF resumable upload draft (interop 9) against the test serve
   });
 
   it('an upload the server forgot (404) is created again and the restart is reported', async () => {
-    server = await startIetfServer({ limits: { maxAppendSize: MiB } });
-    const { file, sha256: expected } = await h.file('gone.bin', 3 * MiB);
-    const first = await h.task(file, server.endpoint);
-    const controller = new AbortController();
-    first.onRecord((record) => {
-      if (record.offset >= MiB) controller.abort(new AbortError('pause'));
-    });
-    await assert.rejects(run(first, controller.signal), AbortError);
+    const server = ctx.closeAfter(await startIetfServer({ limits: { maxAppendSize: MiB } }));
+    const { file, sha256: expected } = await ctx.h.file('gone.bin', 3 * MiB);
+    const first = await ctx.h.task(file, server.endpoint);
+    await stopAt(first, MiB, 'pause');
     server.uploads.clear();
-    const saved = (await h.store.get(first.record.id)) as UploadRecord;
-    const done = await run(await h.task(file, server.endpoint, { record: saved }));
+    const saved = (await ctx.h.store.get(first.record.id)) as UploadRecord;
+    const done = await run(await ctx.h.task(file, server.endpoint, { record: saved }));
     assert.equal(done.state, 'completed');
     assert.equal(done.restartCode, 'ERR_UPLOAD_GONE');
     assert.match(done.restartReason ?? '', /gone/);
     assert.equal(server.sha256(onlyUpload(server).id), expected);
-    assert.ok(h.logs.some((l) => /restarting the upload from byte 0/.test(l)));
+    assert.ok(ctx.h.logs.some((l) => /restarting the upload from byte 0/.test(l)));
   });
 });

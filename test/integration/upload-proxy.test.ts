@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHttpStack, type HttpStack } from '../../src/core';
-import { startIetfServer, startPlainPutServer, type IetfTestServer, type PlainPutServer } from '../support/ietf-server';
+import { startIetfServer, startPlainPutServer } from '../support/ietf-server';
 import { startRecordingProxy, type RecordingProxy } from '../support/proxy-server';
-import { createUploadHarness, run, sha256 as sha256Of, type UploadHarness } from '../support/upload-harness';
+import { run, sha256 as sha256Of } from '../support/upload-harness';
+import { eachTest, uploadHarness, closeAfterTest } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 const USER_AGENT = 'resumable-transfers-test/1';
@@ -13,14 +14,11 @@ const USER_AGENT = 'resumable-transfers-test/1';
  * client, goes through the proxy with the same user agent.
  */
 describe('uploads through the proxy (one HTTP stack)', () => {
-  let h: UploadHarness;
+  const ctx = eachTest({ h: uploadHarness, closeAfter: closeAfterTest });
   let proxy: RecordingProxy;
   let stack: HttpStack;
-  let ietf: IetfTestServer | undefined;
-  let plain: PlainPutServer | undefined;
 
   beforeEach(async () => {
-    h = await createUploadHarness();
     proxy = await startRecordingProxy();
     stack = createHttpStack({
       proxy: { proxyUrl: proxy.origin, strictSSL: true, noProxy: [] },
@@ -32,17 +30,13 @@ describe('uploads through the proxy (one HTTP stack)', () => {
 
   afterEach(async () => {
     stack.dispose();
-    await ietf?.close();
-    await plain?.close();
-    ietf = plain = undefined;
     await proxy.close();
-    await h.cleanup();
   });
 
   it('IETF draft: OPTIONS, the creation POST (with its 104) and the resumed PATCH all pass the proxy', async () => {
-    ietf = await startIetfServer({ dropAfterBytes: MiB + 3 });
-    const { file, sha256 } = await h.file('doc.bin', 3 * MiB);
-    const done = await run(await h.task(file, ietf.endpoint, { http: stack.http }));
+    const ietf = ctx.closeAfter(await startIetfServer({ dropAfterBytes: MiB + 3 }));
+    const { file, sha256 } = await ctx.h.file('doc.bin', 3 * MiB);
+    const done = await run(await ctx.h.task(file, ietf.endpoint, { http: stack.http }));
     assert.equal(done.state, 'completed');
     assert.equal(done.protocol, 'ietf');
     assert.equal(ietf.sha256([...ietf.uploads.keys()][0]), sha256);
@@ -54,9 +48,9 @@ describe('uploads through the proxy (one HTTP stack)', () => {
   });
 
   it('plain PUT: the whole file through the proxy', async () => {
-    plain = await startPlainPutServer();
-    const { file, sha256 } = await h.file('whole.bin', MiB + 17);
-    const done = await run(await h.task(file, plain.url('whole.bin'), { http: stack.http, protocol: 'put' }));
+    const plain = ctx.closeAfter(await startPlainPutServer());
+    const { file, sha256 } = await ctx.h.file('whole.bin', MiB + 17);
+    const done = await run(await ctx.h.task(file, plain.url('whole.bin'), { http: stack.http, protocol: 'put' }));
     assert.equal(done.state, 'completed');
     const stored = plain.files.get('/whole.bin');
     assert.ok(stored);

@@ -24,8 +24,9 @@ type Fixtures = Record<string, Fixture<any>>;
 type Opened<F extends Fixtures> = { readonly [K in keyof F]: F[K] extends Fixture<infer T> ? T : never };
 
 /**
- * Opens every fixture, in the order given, before each test; closes them all after it, in the
- * same order, even when one close fails. Read them through the returned object while a test runs.
+ * Opens every fixture, in the order given, before each test; closes them all after it, last opened
+ * first (a later one may lean on an earlier one), even when one close fails. Read them through the
+ * returned object while a test runs.
  */
 export function eachTest<F extends Fixtures>(fixtures: F): Opened<F> {
   const open = new Map<string, unknown>();
@@ -34,7 +35,7 @@ export function eachTest<F extends Fixtures>(fixtures: F): Opened<F> {
   });
   afterEach(async () => {
     const failures: unknown[] = [];
-    for (const [name, fixture] of Object.entries(fixtures)) {
+    for (const [name, fixture] of Object.entries(fixtures).reverse()) {
       if (open.has(name)) await fixture.close(open.get(name)).catch((error: unknown) => failures.push(error));
     }
     open.clear();
@@ -53,8 +54,18 @@ export function eachTest<F extends Fixtures>(fixtures: F): Opened<F> {
   return opened as Opened<F>;
 }
 
+/** Anything a test starts that has to be stopped again: servers, proxies. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** A server or proxy that `start` starts and its own `close()` stops. */
+export function started<T extends Closable>(start: () => Promise<T>): Fixture<T> {
+  return { open: start, close: (opened) => opened.close() };
+}
+
 /** The scriptable download server (routes, faults, the requests it saw). */
-export const faultServer: Fixture<FaultServer> = { open: startFaultServer, close: (server) => server.close() };
+export const faultServer = started<FaultServer>(startFaultServer);
 
 /** The download engine wired to a temporary folder, a memory store and fast retries. */
 export const harness: Fixture<Harness> = { open: createHarness, close: (h) => h.cleanup() };
@@ -69,3 +80,29 @@ export function tempDir(prefix: string): Fixture<string> {
     close: (dir) => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** Hands back what it is given and remembers it, to close it all later, last given first. */
+export interface CloseAfter {
+  <T extends Closable>(opened: T): T;
+  closeAll(): Promise<void>;
+}
+
+/**
+ * For what a test starts itself, with options of its own: `ctx.closeAfter(await startX(…))` is
+ * closed once the test is over.
+ */
+export const closeAfterTest: Fixture<CloseAfter> = {
+  open: async () => {
+    const opened: Closable[] = [];
+    const closeAfter = <T extends Closable>(thing: T): T => {
+      opened.push(thing);
+      return thing;
+    };
+    return Object.assign(closeAfter, {
+      async closeAll() {
+        for (const thing of opened.splice(0).reverse()) await thing.close();
+      },
+    });
+  },
+  close: (closeAfter) => closeAfter.closeAll(),
+};

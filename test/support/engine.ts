@@ -1,48 +1,29 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
 import {
   DownloadTask,
-  MemoryTransferStore,
-  NodeFetchHttpClient,
   newDownloadRecord,
   type DownloadOptions,
   type DownloadRecord,
 } from '../../src/core';
-import { recordingLogger } from './logs';
+import { createEngineParts, type HarnessParts } from './engine-parts';
 
 /** Fast retries so fault tests take milliseconds, not the production backoff. */
 export const FAST_RETRY = { retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 };
 
-export interface Harness {
-  dir: string;
-  store: MemoryTransferStore;
-  http: NodeFetchHttpClient;
-  logs: string[];
+/** The download engine wired to its parts; each task gets a fresh id and the harness folder. */
+export interface Harness extends HarnessParts {
   task(url: string, options?: Partial<DownloadOptions> & { record?: Partial<DownloadRecord> }): DownloadTask;
-  cleanup(): Promise<void>;
 }
 
 export async function createHarness(): Promise<Harness> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-dl-'));
-  const store = new MemoryTransferStore();
-  const http = new NodeFetchHttpClient({ connectTimeoutMs: 5_000, responseTimeoutMs: 10_000 });
-  const logs: string[] = [];
-  const logger = recordingLogger(logs);
+  const { logger, ...parts } = await createEngineParts('rt-dl-', 10_000);
   let counter = 0;
   return {
-    dir,
-    store,
-    http,
-    logs,
+    ...parts,
     task(url, options = {}) {
       const { record: overrides, ...rest } = options;
-      const record = { ...newDownloadRecord({ id: `t${++counter}`, url, targetDir: dir, now: Date.now() }), ...overrides };
-      return new DownloadTask(record, { http, store, logger, retry: FAST_RETRY, stallTimeoutMs: 2_000, ...rest });
-    },
-    async cleanup() {
-      http.dispose();
-      await rm(dir, { recursive: true, force: true });
+      const record = { ...newDownloadRecord({ id: `t${++counter}`, url, targetDir: parts.dir, now: Date.now() }), ...overrides };
+      return new DownloadTask(record, { http: parts.http, store: parts.store, logger, retry: FAST_RETRY, stallTimeoutMs: 2_000, ...rest });
     },
   };
 }

@@ -13,6 +13,7 @@
  *
  * Everything lives in memory; every request is logged.
  */
+import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { listenOnLoopback } from './listen';
@@ -92,6 +93,12 @@ export interface IetfTestServer {
   /** Drop the connection again after N body bytes (once). */
   dropNextAfter(bytes: number): void;
   close(): Promise<void>;
+}
+
+/** The one upload the server holds; fails the test when it holds none or several (a restart created a second). */
+export function onlyUpload(server: IetfTestServer): StoredUpload {
+  assert.equal(server.uploads.size, 1);
+  return [...server.uploads.values()][0];
 }
 
 const PARTIAL_UPLOAD = 'application/partial-upload';
