@@ -6,8 +6,9 @@ import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import { assertBuilt, runCli } from '../support/cli';
-import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { FAST_RETRY, runToEnd } from '../support/engine';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
+import { eachTest, faultServer, harness } from '../support/each-test';
 
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
 
@@ -18,17 +19,10 @@ const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js')
  */
 describe('an unusable proxy setting (integration)', () => {
   const body = randomBytesSeeded(200_000, 77);
-  let server: FaultServer;
-  let h: Harness;
+  const ctx = eachTest({ server: faultServer, h: harness });
 
   beforeEach(async () => {
-    server = await startFaultServer();
-    server.route('/f.bin', { body, etag: '"f1"' });
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await server.close();
-    await h.cleanup();
+    ctx.server.route('/f.bin', { body, etag: '"f1"' });
   });
 
   for (const proxyUrl of ['socks5://user:secret@127.0.0.1:1080', 'http://user:secret@bad host:3128']) {
@@ -38,14 +32,14 @@ describe('an unusable proxy setting (integration)', () => {
         assert.equal(stack.problems.length, 1);
         assert.equal(stack.problems[0].setting, 'http.proxy');
         const started = Date.now();
-        await assert.rejects(runToEnd(h.task(server.url('/f.bin'), { http: stack.http, retry: { ...FAST_RETRY, baseDelayMs: 1_000 } })), (error: unknown) => {
+        await assert.rejects(runToEnd(ctx.h.task(ctx.server.url('/f.bin'), { http: stack.http, retry: { ...FAST_RETRY, baseDelayMs: 1_000 } })), (error: unknown) => {
           assert.ok(error instanceof TransferError);
           assert.equal(error.code, 'ERR_PROXY_CONFIG');
           assert.doesNotMatch(error.message, /secret/);
           return true;
         });
         assert.ok(Date.now() - started < 900, 'not retried');
-        assert.equal(server.requests.length, 0, 'nothing went around the proxy');
+        assert.equal(ctx.server.requests.length, 0, 'nothing went around the proxy');
       } finally {
         stack.dispose();
       }
@@ -55,7 +49,7 @@ describe('an unusable proxy setting (integration)', () => {
   it('hosts in noProxy still download while the proxy setting is unusable', async () => {
     const stack = createHttpStack({ proxy: { proxyUrl: 'socks5://127.0.0.1:1080', strictSSL: true, noProxy: ['127.0.0.1'] } });
     try {
-      const done = await runToEnd(h.task(server.url('/f.bin'), { http: stack.http }));
+      const done = await runToEnd(ctx.h.task(ctx.server.url('/f.bin'), { http: stack.http }));
       assert.equal(sha256(await readFile(done.target!)), sha256(body));
     } finally {
       stack.dispose();
@@ -64,14 +58,14 @@ describe('an unusable proxy setting (integration)', () => {
 
   it('in the worker thread: the download fails with ERR_PROXY_CONFIG and the record says so', async function () {
     assertBuilt();
-    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: server.url('/f.bin'), targetDir: h.dir, now: Date.now() });
+    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: ctx.server.url('/f.bin'), targetDir: ctx.h.dir, now: Date.now() });
     const task = new ThreadedDownloadTask(record, {
       workerPath: WORKER,
-      store: h.store,
+      store: ctx.h.store,
       settings: { retry: FAST_RETRY, network: { proxy: { proxyUrl: 'socks5://127.0.0.1:1080', strictSSL: true, noProxy: [] } } },
     });
     await assert.rejects(task.run(new AbortController().signal), (error: unknown) => error instanceof TransferError && error.code === 'ERR_PROXY_CONFIG');
-    const saved = (await h.store.get('w')) as DownloadRecord;
+    const saved = (await ctx.h.store.get('w')) as DownloadRecord;
     assert.equal(saved.state, 'failed');
     assert.equal(saved.lastError?.code, 'ERR_PROXY_CONFIG');
   });
@@ -82,7 +76,7 @@ describe('an unusable proxy setting (integration)', () => {
     const saved = process.env.HTTPS_PROXY;
     process.env.HTTPS_PROXY = 'socks5://user:secret@127.0.0.1:1080';
     try {
-      const plain = await runCli(['get', server.url('/f.bin'), '-o', path.join(dir, 'f.bin')]);
+      const plain = await runCli(['get', ctx.server.url('/f.bin'), '-o', path.join(dir, 'f.bin')]);
       assert.equal(plain.code, 0, plain.stderr);
       assert.equal(sha256(await readFile(path.join(dir, 'f.bin'))), sha256(body));
       assert.match(plain.stderr, /^warning ERR_PROXY_CONFIG: \$HTTPS_PROXY: only http and https proxies are supported/m);

@@ -4,7 +4,7 @@ import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AbortError, TransferError, headersForOrigin, newDownloadRecord, partPathFor, type DownloadRecord, type TransferStore } from '../../src/core';
 import { randomBytesSeeded, sha256, startFaultServer } from '../support/fault-server';
-import { filesIn, runToEnd } from '../support/engine';
+import { fastRetry, filesIn, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 
 const SIZE = 1024 * 1024 + 123;
@@ -112,7 +112,7 @@ describe('download engine against the fault server', function () {
 
   async function interruptedThenChanged(route: string, options: { etag?: string }): Promise<DownloadRecord> {
     ctx.server.route(route, { body, ...options, dropAfter: { bytes: 400_000, times: 1 } });
-    const first = ctx.h.task(ctx.server.url(route), { retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+    const first = ctx.h.task(ctx.server.url(route), { retry: fastRetry(0) });
     await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
     const saved = first.record;
     assert.ok(saved.segments[0].done > 0 && saved.segments[0].done <= 400_000);
@@ -154,7 +154,7 @@ describe('download engine against the fault server', function () {
 
   it('handles 416 for a file that became shorter by starting over', async () => {
     ctx.server.route('/shrunk.bin', { body, etag: STRONG, ifRange: false, dropAfter: { bytes: 600_000, times: 1 } });
-    const first = ctx.h.task(ctx.server.url('/shrunk.bin'), { retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+    const first = ctx.h.task(ctx.server.url('/shrunk.bin'), { retry: fastRetry(0) });
     await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
     const shorter = randomBytesSeeded(500_000, 3);
     ctx.server.setBody('/shrunk.bin', shorter);

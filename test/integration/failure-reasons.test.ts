@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TransferError, type DownloadRecord, type RecordedError } from '../../src/core';
 import { describe as describeRow } from '../../src/vscode/presentation';
-import { filesIn, runToEnd } from '../support/engine';
+import { fastRetry, filesIn, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { english } from '../support/l10n';
@@ -27,7 +27,7 @@ describe('download engine: what the user is told (real sockets)', function () {
   describe('failures that say why', () => {
     it('an unreachable port: every retry is saved with its cause and time, the failure says "connection refused"', async () => {
       const port = await freePort();
-      const task = ctx.h.task(`http://127.0.0.1:${port}/file.bin`, { retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 1000 } });
+      const task = ctx.h.task(`http://127.0.0.1:${port}/file.bin`, { retry: fastRetry(2) });
       const retries: RecordedError[] = [];
       task.onRecord((record) => {
         if (record.state === 'running' && record.lastError?.retry) retries.push(record.lastError);
@@ -51,7 +51,7 @@ describe('download engine: what the user is told (real sockets)', function () {
       ctx.server.route('/file.bin', { body: randomBytesSeeded(1000, 3), etag: '"v1"' });
       const front = await startTlsFront(ctx.server.url('').replace(/\/$/, ''));
       try {
-        const task = ctx.h.task(front.url('/file.bin'), { retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 1000 } });
+        const task = ctx.h.task(front.url('/file.bin'), { retry: fastRetry(1) });
         const error = await failureOf(runToEnd(task));
         assert.equal(error.code, 'ERR_TLS_CERTIFICATE');
         const saved = (await ctx.h.store.get(task.record.id)) as DownloadRecord;
@@ -65,7 +65,7 @@ describe('download engine: what the user is told (real sockets)', function () {
     it('a connection that breaks after some bytes, for good: the failure offers to continue, because bytes exist', async () => {
       const body = randomBytesSeeded(2 * 1024 * 1024, 4);
       ctx.server.route('/cut.bin', { body, etag: '"v1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
-      const task = ctx.h.task(ctx.server.url('/cut.bin'), { retry: { retries: 0, baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 1000 } });
+      const task = ctx.h.task(ctx.server.url('/cut.bin'), { retry: fastRetry(0) });
       await failureOf(runToEnd(task));
       const saved = (await ctx.h.store.get(task.record.id)) as DownloadRecord;
       assert.match(describeRow({ record: saved }, english), /Retry to continue where it stopped\. · \d+%$/);

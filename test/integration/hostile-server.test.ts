@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TransferError, createHttpStack, type DownloadRecord, type HttpStack, type TransferErrorCode } from '../../src/core';
-import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { createHarness, fastRetry, runToEnd, type Harness } from '../support/engine';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { head, startHostileServer, type HostileServer, type RawHandler } from '../support/hostile-server';
 
-const RETRY = { retries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 };
 const MiB = 1024 * 1024;
 
 /**
@@ -41,7 +40,7 @@ describe('hostile servers (integration)', function () {
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const started = Date.now();
-    const task = h.task(url, { http: stack.http, retry: RETRY, stallTimeoutMs: 1_500, ...extra });
+    const task = h.task(url, { http: stack.http, retry: fastRetry(2), stallTimeoutMs: 1_500, ...extra });
     let error: TransferError | undefined;
     let done: DownloadRecord | undefined;
     try {

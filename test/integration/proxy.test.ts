@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import { NodeFetchHttpClient, TransferError, type HttpClient } from '../../src/core';
 import { createProxyAgentFactory, type ProxyAgentFactory, type ProxyFactoryOptions } from '../../src/core/http/proxy';
 import { createHarness, runToEnd, type Harness } from '../support/engine';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { startRecordingProxy, startTlsFront, type RecordingProxy, type TlsFront } from '../support/proxy-server';
+import { eachTest, faultServer } from '../support/each-test';
 
 const SIZE = 512 * 1024 + 77;
 const STRONG = '"p1"';
@@ -19,7 +20,7 @@ async function readAll(body: Readable): Promise<Buffer> {
 
 describe('proxy (integration)', () => {
   const body = randomBytesSeeded(SIZE, 4242);
-  let server: FaultServer;
+  const ctx = eachTest({ server: faultServer });
   let tlsFront: TlsFront;
   let proxy: RecordingProxy;
   const disposables: Array<{ dispose(): void }> = [];
@@ -38,37 +39,35 @@ describe('proxy (integration)', () => {
   }
 
   beforeEach(async () => {
-    server = await startFaultServer();
-    tlsFront = await startTlsFront(server.origin);
+    tlsFront = await startTlsFront(ctx.server.origin);
     proxy = await startRecordingProxy();
-    server.route('/a.bin', { body, etag: STRONG });
+    ctx.server.route('/a.bin', { body, etag: STRONG });
   });
 
   afterEach(async () => {
     for (const item of disposables.splice(0)) item.dispose();
     await proxy.close();
     await tlsFront.close();
-    await server.close();
   });
 
   describe('http targets (absolute-form)', () => {
     it('downloads through the proxy, which records the request', async () => {
       const { http } = client();
-      const { status, data } = await get(http, server.url('/a.bin'));
+      const { status, data } = await get(http, ctx.server.url('/a.bin'));
       assert.equal(status, 200);
       assert.equal(sha256(data), sha256(body));
       assert.equal(proxy.requests.length, 1);
       const [seen] = proxy.requests;
       assert.equal(seen.method, 'GET');
-      assert.equal(seen.target, server.url('/a.bin'));
+      assert.equal(seen.target, ctx.server.url('/a.bin'));
       assert.equal(seen.proxyAuthorization, false);
       assert.equal(seen.status, 200);
-      assert.equal(server.requests.length, 1);
+      assert.equal(ctx.server.requests.length, 1);
     });
 
     it('reuses the connection to the proxy (keep-alive, one agent)', async () => {
       const { http } = client();
-      for (let i = 0; i < 3; i++) assert.equal((await get(http, server.url('/a.bin'))).status, 200);
+      for (let i = 0; i < 3; i++) assert.equal((await get(http, ctx.server.url('/a.bin'))).status, 200);
       assert.equal(proxy.requests.length, 3);
       assert.equal(proxy.connectionCount, 1);
       assert.deepEqual(proxy.requests.map((r) => r.connection), [1, 1, 1]);
@@ -76,29 +75,29 @@ describe('proxy (integration)', () => {
 
     it('bypasses the proxy for noProxy hosts', async () => {
       const { http } = client({ noProxy: ['127.0.0.1'] });
-      const { status, data } = await get(http, server.url('/a.bin'));
+      const { status, data } = await get(http, ctx.server.url('/a.bin'));
       assert.equal(status, 200);
       assert.equal(sha256(data), sha256(body));
       assert.equal(proxy.requests.length, 0);
-      assert.equal(server.requests.length, 1);
+      assert.equal(ctx.server.requests.length, 1);
     });
 
     it('bypasses the proxy only for the listed port', async () => {
-      const port = Number(new URL(server.origin).port);
+      const port = Number(new URL(ctx.server.origin).port);
       const { http } = client({ noProxy: [`127.0.0.1:${port + 1}`] });
-      await get(http, server.url('/a.bin'));
+      await get(http, ctx.server.url('/a.bin'));
       assert.equal(proxy.requests.length, 1);
     });
 
     it('falls back to HTTP_PROXY from the environment', async () => {
       const { http } = client({ proxyUrl: undefined, useEnvironment: true, env: { HTTP_PROXY: proxy.origin } });
-      assert.equal((await get(http, server.url('/a.bin'))).status, 200);
+      assert.equal((await get(http, ctx.server.url('/a.bin'))).status, 200);
       assert.equal(proxy.requests.length, 1);
     });
 
     it('honours NO_PROXY from the environment', async () => {
       const { http } = client({ proxyUrl: undefined, useEnvironment: true, env: { HTTP_PROXY: proxy.origin, NO_PROXY: 'localhost,127.0.0.1' } });
-      assert.equal((await get(http, server.url('/a.bin'))).status, 200);
+      assert.equal((await get(http, ctx.server.url('/a.bin'))).status, 200);
       assert.equal(proxy.requests.length, 0);
     });
   });
@@ -114,7 +113,7 @@ describe('proxy (integration)', () => {
 
     it('sends Proxy-Authorization from the proxy URL, for absolute-form and CONNECT', async () => {
       const { http } = client({ proxyUrl: authProxy.urlWith('agent@corp', 'p:ss word'), strictSSL: false });
-      assert.equal((await get(http, server.url('/a.bin'))).status, 200);
+      assert.equal((await get(http, ctx.server.url('/a.bin'))).status, 200);
       assert.equal((await get(http, tlsFront.url('/a.bin'))).status, 200);
       assert.deepEqual(authProxy.requests.map((r) => [r.method, r.proxyAuthorization, r.status]), [
         ['GET', true, 200],
@@ -126,13 +125,13 @@ describe('proxy (integration)', () => {
 
     it('hands a 407 back as the response status when credentials are missing', async () => {
       const { http } = client({ proxyUrl: authProxy.origin, strictSSL: false });
-      assert.equal((await get(http, server.url('/a.bin'))).status, 407);
+      assert.equal((await get(http, ctx.server.url('/a.bin'))).status, 407);
       assert.equal((await get(http, tlsFront.url('/a.bin'))).status, 407);
       assert.deepEqual(authProxy.requests.map((r) => [r.method, r.proxyAuthorization, r.status]), [
         ['GET', false, 407],
         ['CONNECT', false, 407],
       ]);
-      assert.equal(server.requests.length, 0);
+      assert.equal(ctx.server.requests.length, 0);
     });
   });
 
@@ -149,7 +148,7 @@ describe('proxy (integration)', () => {
       assert.equal(connect.method, 'CONNECT');
       assert.equal(connect.target, new URL(tlsFront.origin).host);
       assert.equal(connect.status, 200);
-      assert.equal(server.requests.length, 2);
+      assert.equal(ctx.server.requests.length, 2);
     });
 
     it('rejects an untrusted target certificate when strictSSL is on', async () => {
@@ -161,7 +160,7 @@ describe('proxy (integration)', () => {
         return true;
       });
       assert.equal(proxy.requests[0]?.method, 'CONNECT');
-      assert.equal(server.requests.length, 0);
+      assert.equal(ctx.server.requests.length, 0);
     });
 
     it('bypasses the proxy for noProxy hosts (and then verifies as usual)', async () => {
@@ -193,7 +192,7 @@ describe('proxy (integration)', () => {
         const factory = createProxyAgentFactory({ proxyUrl: `http://127.0.0.1:${port}`, strictSSL: false, noProxy: [] });
         const http = new NodeFetchHttpClient({ responseTimeoutMs: 300, agentFor: (url) => factory.agentFor(url) });
         disposables.push(http, factory);
-        const url = target === 'http' ? server.url('/a.bin') : tlsFront.url('/a.bin');
+        const url = target === 'http' ? ctx.server.url('/a.bin') : tlsFront.url('/a.bin');
         await assert.rejects(http.request(url), (error: unknown) => error instanceof TransferError && error.code === 'ERR_RESPONSE_TIMEOUT');
       });
     }
@@ -209,12 +208,12 @@ describe('proxy (integration)', () => {
     });
 
     it('resumes an interrupted http download with a Range request the proxy sees', async () => {
-      server.route('/drop.bin', { body, etag: STRONG, dropAfter: { bytes: 200_000, times: 1 } });
+      ctx.server.route('/drop.bin', { body, etag: STRONG, dropAfter: { bytes: 200_000, times: 1 } });
       const { http } = client();
-      const done = await runToEnd(h.task(server.url('/drop.bin'), { http }));
+      const done = await runToEnd(h.task(ctx.server.url('/drop.bin'), { http }));
       assert.equal(sha256(await readFile(done.target!)), sha256(body));
 
-      const viaProxy = proxy.requests.filter((r) => r.target === server.url('/drop.bin'));
+      const viaProxy = proxy.requests.filter((r) => r.target === ctx.server.url('/drop.bin'));
       assert.equal(viaProxy.length, 2);
       assert.equal(viaProxy[0].headers.range, undefined);
       const range = String(viaProxy[1].headers.range);
@@ -225,16 +224,16 @@ describe('proxy (integration)', () => {
       assert.equal(viaProxy[1].headers['if-range'], STRONG);
       assert.equal(viaProxy[1].status, 206);
       // What reached the server is what the proxy forwarded.
-      assert.equal(server.requests.filter((r) => r.path === '/drop.bin').at(-1)?.headers.range, range);
+      assert.equal(ctx.server.requests.filter((r) => r.path === '/drop.bin').at(-1)?.headers.range, range);
     });
 
     it('resumes an interrupted https download through the CONNECT tunnel', async () => {
-      server.route('/drop-tls.bin', { body, etag: STRONG, dropAfter: { bytes: 150_000, times: 1 } });
+      ctx.server.route('/drop-tls.bin', { body, etag: STRONG, dropAfter: { bytes: 150_000, times: 1 } });
       const { http } = client({ strictSSL: false });
       const done = await runToEnd(h.task(tlsFront.url('/drop-tls.bin'), { http }));
       assert.equal(sha256(await readFile(done.target!)), sha256(body));
       assert.ok(proxy.requests.length >= 1 && proxy.requests.every((r) => r.method === 'CONNECT'));
-      const ranged = server.requests.filter((r) => r.path === '/drop-tls.bin' && r.headers.range !== undefined);
+      const ranged = ctx.server.requests.filter((r) => r.path === '/drop-tls.bin' && r.headers.range !== undefined);
       assert.equal(ranged.length, 1);
       assert.equal(ranged[0].status, 206);
     });

@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
+import { eachTest, faultServer } from '../support/each-test';
 
 interface Got {
   status: number;
@@ -67,19 +68,12 @@ describe('test servers', function () {
   });
 
   describe('fault server', () => {
-    let server: FaultServer;
+  const ctx = eachTest({ server: faultServer });
     const body = randomBytesSeeded(300_000, 1);
 
-    beforeEach(async () => {
-      server = await startFaultServer();
-    });
-    afterEach(async () => {
-      await server.close();
-    });
-
     it('serves the full body with validators and records the request', async () => {
-      server.route('/f', { body, etag: '"v1"', lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT', contentDisposition: 'attachment; filename="x.bin"' });
-      const r = await get(server.url('/f'));
+      ctx.server.route('/f', { body, etag: '"v1"', lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT', contentDisposition: 'attachment; filename="x.bin"' });
+      const r = await get(ctx.server.url('/f'));
       assert.equal(r.status, 200);
       assert.equal(r.headers['accept-ranges'], 'bytes');
       assert.equal(r.headers['etag'], '"v1"');
@@ -87,48 +81,48 @@ describe('test servers', function () {
       assert.equal(r.headers['content-length'], String(body.length));
       assert.equal(r.headers['content-disposition'], 'attachment; filename="x.bin"');
       assert.deepEqual(r.body, body);
-      assert.equal(server.requests.length, 1);
-      assert.equal(server.requests[0].status, 200);
-      assert.equal(server.requests[0].bodyBytesSent, body.length);
-      assert.equal(server.totalBodyBytesSent('/f'), body.length);
+      assert.equal(ctx.server.requests.length, 1);
+      assert.equal(ctx.server.requests[0].status, 200);
+      assert.equal(ctx.server.requests[0].bodyBytesSent, body.length);
+      assert.equal(ctx.server.totalBodyBytesSent('/f'), body.length);
     });
 
     it('answers HEAD without body and unknown paths with 404', async () => {
-      server.route('/f', { body });
-      const h = await get(server.url('/f'), {}, 'HEAD');
+      ctx.server.route('/f', { body });
+      const h = await get(ctx.server.url('/f'), {}, 'HEAD');
       assert.equal(h.status, 200);
       assert.equal(h.headers['content-length'], String(body.length));
       assert.equal(h.body.length, 0);
-      assert.equal((await get(server.url('/nope'))).status, 404);
+      assert.equal((await get(ctx.server.url('/nope'))).status, 404);
     });
 
     it('honours single ranges with 206 and exact Content-Range', async () => {
-      server.route('/f', { body });
-      const r = await get(server.url('/f'), { Range: 'bytes=100-199' });
+      ctx.server.route('/f', { body });
+      const r = await get(ctx.server.url('/f'), { Range: 'bytes=100-199' });
       assert.equal(r.status, 206);
       assert.equal(r.headers['content-range'], `bytes 100-199/${body.length}`);
       assert.equal(r.headers['content-length'], '100');
       assert.deepEqual(r.body, body.subarray(100, 200));
 
-      const open = await get(server.url('/f'), { Range: 'bytes=1000-' });
+      const open = await get(ctx.server.url('/f'), { Range: 'bytes=1000-' });
       assert.equal(open.status, 206);
       assert.equal(open.headers['content-range'], `bytes 1000-${body.length - 1}/${body.length}`);
       assert.deepEqual(open.body, body.subarray(1000));
 
-      const past = await get(server.url('/f'), { Range: 'bytes=10-999999999' });
+      const past = await get(ctx.server.url('/f'), { Range: 'bytes=10-999999999' });
       assert.equal(past.headers['content-range'], `bytes 10-${body.length - 1}/${body.length}`);
     });
 
     it('answers 416 with bytes */len when the start is past the end', async () => {
-      server.route('/f', { body });
-      const r = await get(server.url('/f'), { Range: `bytes=${body.length}-` });
+      ctx.server.route('/f', { body });
+      const r = await get(ctx.server.url('/f'), { Range: `bytes=${body.length}-` });
       assert.equal(r.status, 416);
       assert.equal(r.headers['content-range'], `bytes */${body.length}`);
     });
 
     it('ranges:false ignores Range and sends no Accept-Ranges', async () => {
-      server.route('/f', { body, ranges: false });
-      const r = await get(server.url('/f'), { Range: 'bytes=10-' });
+      ctx.server.route('/f', { body, ranges: false });
+      const r = await get(ctx.server.url('/f'), { Range: 'bytes=10-' });
       assert.equal(r.status, 200);
       assert.equal(r.headers['accept-ranges'], undefined);
       assert.deepEqual(r.body, body);
@@ -136,175 +130,175 @@ describe('test servers', function () {
 
     it('evaluates If-Range per RFC 9110', async () => {
       const lm = 'Tue, 01 Jan 2030 00:00:00 GMT';
-      server.route('/f', { body, etag: '"v1"', lastModified: lm });
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v1"' })).status, 206);
-      const miss = await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v0"' });
+      ctx.server.route('/f', { body, etag: '"v1"', lastModified: lm });
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v1"' })).status, 206);
+      const miss = await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v0"' });
       assert.equal(miss.status, 200);
       assert.deepEqual(miss.body, body);
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': 'W/"v1"' })).status, 200);
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': lm })).status, 206);
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': 'Wed, 02 Jan 2030 00:00:00 GMT' })).status, 200);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': 'W/"v1"' })).status, 200);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': lm })).status, 206);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': 'Wed, 02 Jan 2030 00:00:00 GMT' })).status, 200);
 
-      server.route('/weak', { body, etag: 'W/"v1"' });
-      assert.equal((await get(server.url('/weak'), { Range: 'bytes=10-', 'If-Range': 'W/"v1"' })).status, 200);
-      assert.equal((await get(server.url('/weak'), { Range: 'bytes=10-', 'If-Range': '"v1"' })).status, 200);
+      ctx.server.route('/weak', { body, etag: 'W/"v1"' });
+      assert.equal((await get(ctx.server.url('/weak'), { Range: 'bytes=10-', 'If-Range': 'W/"v1"' })).status, 200);
+      assert.equal((await get(ctx.server.url('/weak'), { Range: 'bytes=10-', 'If-Range': '"v1"' })).status, 200);
 
-      server.route('/ignore', { body, etag: '"v1"', ifRange: false });
-      assert.equal((await get(server.url('/ignore'), { Range: 'bytes=10-', 'If-Range': '"other"' })).status, 206);
+      ctx.server.route('/ignore', { body, etag: '"v1"', ifRange: false });
+      assert.equal((await get(ctx.server.url('/ignore'), { Range: 'bytes=10-', 'If-Range': '"other"' })).status, 206);
     });
 
     it('setBody simulates a changed file', async () => {
-      server.route('/f', { body, etag: '"v1"' });
+      ctx.server.route('/f', { body, etag: '"v1"' });
       const changed = randomBytesSeeded(body.length, 2);
-      server.setBody('/f', changed, '"v2"');
-      const r = await get(server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v1"' });
+      ctx.server.setBody('/f', changed, '"v2"');
+      const r = await get(ctx.server.url('/f'), { Range: 'bytes=10-', 'If-Range': '"v1"' });
       assert.equal(r.status, 200);
       assert.equal(r.headers['etag'], '"v2"');
       assert.deepEqual(r.body, changed);
     });
 
     it('dropAfter cuts the body for the first N responses', async () => {
-      server.route('/f', { body, dropAfter: { bytes: 70_000, times: 1 } });
-      const first = await get(server.url('/f'));
+      ctx.server.route('/f', { body, dropAfter: { bytes: 70_000, times: 1 } });
+      const first = await get(ctx.server.url('/f'));
       assert.equal(first.status, 200);
       assert.equal(first.aborted, true);
       assert.equal(first.body.length, 70_000);
       assert.deepEqual(first.body, body.subarray(0, 70_000));
 
-      const second = await get(server.url('/f'), { Range: 'bytes=70000-' });
+      const second = await get(ctx.server.url('/f'), { Range: 'bytes=70000-' });
       assert.equal(second.status, 206);
       assert.equal(second.aborted, false);
       assert.deepEqual(second.body, body.subarray(70_000));
-      assert.equal(server.totalBodyBytesSent('/f'), body.length);
+      assert.equal(ctx.server.totalBodyBytesSent('/f'), body.length);
     });
 
     it('dropAfter counts bytes from the start of a 206 body', async () => {
-      server.route('/f', { body, dropAfter: { bytes: 0, times: 1 } });
-      const r = await get(server.url('/f'), { Range: 'bytes=5-' });
+      ctx.server.route('/f', { body, dropAfter: { bytes: 0, times: 1 } });
+      const r = await get(ctx.server.url('/f'), { Range: 'bytes=5-' });
       assert.equal(r.status, 206);
       assert.equal(r.aborted, true);
       assert.equal(r.body.length, 0);
     });
 
     it('stallAfter stops writing for ms and then closes', async () => {
-      server.route('/f', { body, stallAfter: { bytes: 1000, ms: 400, times: 1 } });
-      const r = await get(server.url('/f'));
+      ctx.server.route('/f', { body, stallAfter: { bytes: 1000, ms: 400, times: 1 } });
+      const r = await get(ctx.server.url('/f'));
       assert.equal(r.aborted, true);
       assert.equal(r.body.length, 1000);
       assert.ok(r.ms >= 350, `stalled only ${r.ms} ms`);
-      const ok = await get(server.url('/f'));
+      const ok = await get(ctx.server.url('/f'));
       assert.deepEqual(ok.body, body);
     });
 
     it('close() destroys sockets of stalled responses', async () => {
-      server.route('/f', { body, stallAfter: { bytes: 10, ms: 60_000, times: 1 } });
-      const pending = get(server.url('/f'));
-      while (server.requests.length === 0 || server.requests[0].bodyBytesSent < 10) {
+      ctx.server.route('/f', { body, stallAfter: { bytes: 10, ms: 60_000, times: 1 } });
+      const pending = get(ctx.server.url('/f'));
+      while (ctx.server.requests.length === 0 || ctx.server.requests[0].bodyBytesSent < 10) {
         await new Promise((r) => setTimeout(r, 10));
       }
       const t0 = Date.now();
-      await server.close();
+      await ctx.server.close();
       const r = await pending;
       assert.equal(r.aborted, true);
       assert.ok(Date.now() - t0 < 2000);
     });
 
     it('status200OnRange answers the first range requests with 200', async () => {
-      server.route('/f', { body, status200OnRange: { times: 1 } });
-      const a = await get(server.url('/f'), { Range: 'bytes=10-' });
+      ctx.server.route('/f', { body, status200OnRange: { times: 1 } });
+      const a = await get(ctx.server.url('/f'), { Range: 'bytes=10-' });
       assert.equal(a.status, 200);
       assert.deepEqual(a.body, body);
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=10-' })).status, 206);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=10-' })).status, 206);
     });
 
     it('wrongContentRange shifts the start; wrongTotal lies about the length', async () => {
-      server.route('/f', { body, wrongContentRange: { shift: 5, times: 1 } });
-      const r = await get(server.url('/f'), { Range: 'bytes=100-199' });
+      ctx.server.route('/f', { body, wrongContentRange: { shift: 5, times: 1 } });
+      const r = await get(ctx.server.url('/f'), { Range: 'bytes=100-199' });
       assert.equal(r.status, 206);
       assert.equal(r.headers['content-range'], `bytes 105-204/${body.length}`);
       assert.deepEqual(r.body, body.subarray(105, 205));
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=100-199' })).headers['content-range'], `bytes 100-199/${body.length}`);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=100-199' })).headers['content-range'], `bytes 100-199/${body.length}`);
 
-      server.route('/t', { body, wrongTotal: { times: 1 } });
-      const t = await get(server.url('/t'), { Range: 'bytes=0-9' });
+      ctx.server.route('/t', { body, wrongTotal: { times: 1 } });
+      const t = await get(ctx.server.url('/t'), { Range: 'bytes=0-9' });
       assert.equal(t.headers['content-range'], `bytes 0-9/${body.length + 1}`);
     });
 
     it('failWith sends the status with Retry-After for the first N requests', async () => {
-      server.route('/f', { body, failWith: { status: 503, retryAfter: '2', times: 2 } });
+      ctx.server.route('/f', { body, failWith: { status: 503, retryAfter: '2', times: 2 } });
       for (let i = 0; i < 2; i++) {
-        const r = await get(server.url('/f'));
+        const r = await get(ctx.server.url('/f'));
         assert.equal(r.status, 503);
         assert.equal(r.headers['retry-after'], '2');
         assert.equal(r.body.length, 0);
       }
-      assert.equal((await get(server.url('/f'))).status, 200);
+      assert.equal((await get(ctx.server.url('/f'))).status, 200);
     });
 
     it('redirect sends Location (relative) which fetch follows', async () => {
-      server.route('/r', { body: Buffer.alloc(0), redirect: { location: '/f', status: 307 } });
-      server.route('/f', { body });
-      const r = await get(server.url('/r'));
+      ctx.server.route('/r', { body: Buffer.alloc(0), redirect: { location: '/f', status: 307 } });
+      ctx.server.route('/f', { body });
+      const r = await get(ctx.server.url('/r'));
       assert.equal(r.status, 307);
       assert.equal(r.headers.location, '/f');
-      const f = await fetch(server.url('/r'), { headers: { 'Accept-Encoding': 'identity' } });
+      const f = await fetch(ctx.server.url('/r'), { headers: { 'Accept-Encoding': 'identity' } });
       assert.equal(f.status, 200);
-      assert.equal(f.url, server.url('/f'));
+      assert.equal(f.url, ctx.server.url('/f'));
       assert.deepEqual(Buffer.from(await f.arrayBuffer()), body);
     });
 
     it('gzipWhenAccepted gzips only when gzip is acceptable', async () => {
-      server.route('/f', { body, gzipWhenAccepted: true });
-      const z = await get(server.url('/f'), { 'Accept-Encoding': 'gzip, deflate', Range: 'bytes=10-' });
+      ctx.server.route('/f', { body, gzipWhenAccepted: true });
+      const z = await get(ctx.server.url('/f'), { 'Accept-Encoding': 'gzip, deflate', Range: 'bytes=10-' });
       assert.equal(z.status, 200);
       assert.equal(z.headers['content-encoding'], 'gzip');
       assert.deepEqual(gunzipSync(z.body), body);
 
-      const id = await get(server.url('/f'), { 'Accept-Encoding': 'identity', Range: 'bytes=10-' });
+      const id = await get(ctx.server.url('/f'), { 'Accept-Encoding': 'identity', Range: 'bytes=10-' });
       assert.equal(id.status, 206);
       assert.equal(id.headers['content-encoding'], undefined);
-      assert.equal((await get(server.url('/f'), { 'Accept-Encoding': 'gzip;q=0, identity' })).headers['content-encoding'], undefined);
-      assert.equal((await get(server.url('/f'))).headers['content-encoding'], undefined);
+      assert.equal((await get(ctx.server.url('/f'), { 'Accept-Encoding': 'gzip;q=0, identity' })).headers['content-encoding'], undefined);
+      assert.equal((await get(ctx.server.url('/f'))).headers['content-encoding'], undefined);
 
       // fetch sends Accept-Encoding with gzip by default and decodes transparently.
-      const f = await fetch(server.url('/f'));
+      const f = await fetch(ctx.server.url('/f'));
       assert.equal(f.headers.get('content-encoding'), 'gzip');
       assert.deepEqual(Buffer.from(await f.arrayBuffer()), body);
     });
 
     it('chunked omits Content-Length on 200', async () => {
-      server.route('/f', { body, chunked: true });
-      const r = await get(server.url('/f'));
+      ctx.server.route('/f', { body, chunked: true });
+      const r = await get(ctx.server.url('/f'));
       assert.equal(r.headers['content-length'], undefined);
       assert.equal(r.headers['transfer-encoding'], 'chunked');
       assert.deepEqual(r.body, body);
-      const p = await get(server.url('/f'), { Range: 'bytes=0-9' });
+      const p = await get(ctx.server.url('/f'), { Range: 'bytes=0-9' });
       assert.equal(p.status, 206);
       assert.equal(p.headers['content-length'], '10');
     });
 
     it('shortBody announces the length but sends fewer bytes', async () => {
-      server.route('/f', { body, shortBody: { missing: 1000, times: 1 } });
-      const r = await get(server.url('/f'));
+      ctx.server.route('/f', { body, shortBody: { missing: 1000, times: 1 } });
+      const r = await get(ctx.server.url('/f'));
       assert.equal(r.headers['content-length'], String(body.length));
       assert.equal(r.aborted, true);
       assert.equal(r.body.length, body.length - 1000);
-      assert.equal((await get(server.url('/f'))).body.length, body.length);
+      assert.equal((await get(ctx.server.url('/f'))).body.length, body.length);
     });
 
     it('rateBytesPerSec throttles the body', async () => {
       const small = randomBytesSeeded(100_000, 3);
-      server.route('/f', { body: small, rateBytesPerSec: 200_000 });
-      const r = await get(server.url('/f'));
+      ctx.server.route('/f', { body: small, rateBytesPerSec: 200_000 });
+      const r = await get(ctx.server.url('/f'));
       assert.deepEqual(r.body, small);
       assert.ok(r.ms >= 400, `took only ${r.ms} ms`);
       assert.ok(r.ms < 3000, `took ${r.ms} ms`);
     });
 
     it('survives client aborts', async () => {
-      server.route('/f', { body: randomBytesSeeded(20 * 1024 * 1024, 4), rateBytesPerSec: 5_000_000 });
+      ctx.server.route('/f', { body: randomBytesSeeded(20 * 1024 * 1024, 4), rateBytesPerSec: 5_000_000 });
       await new Promise<void>((resolve) => {
-        const req = http.get(server.url('/f'), { agent: false }, (res) => {
+        const req = http.get(ctx.server.url('/f'), { agent: false }, (res) => {
           res.once('data', () => {
             req.destroy();
             resolve();
@@ -313,7 +307,7 @@ describe('test servers', function () {
         req.on('error', () => undefined);
       });
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal((await get(server.url('/f'), { Range: 'bytes=0-9' })).status, 206);
+      assert.equal((await get(ctx.server.url('/f'), { Range: 'bytes=0-9' })).status, 206);
     });
   });
 

@@ -6,6 +6,7 @@ import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord, t
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { assertBuilt, waitFor } from '../support/cli';
+import { fastRetry } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 import { newDownloadRecord } from '../../src/core';
 
@@ -28,7 +29,7 @@ describe('download in a worker thread', function () {
     return new ThreadedDownloadTask(rec, {
       workerPath: WORKER,
       store: ctx.h.store,
-      settings: { retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 } },
+      settings: { retry: fastRetry(3) },
       ...extra,
     });
   }
@@ -105,7 +106,7 @@ describe('download in a worker thread', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     ctx.server.route('/busy.bin', { body, etag: '"b1"', failWith: { status: 503, retryAfter: '0', times: 1 } });
-    const done = await threaded(first.record, { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024, retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 } } }).run(new AbortController().signal);
+    const done = await threaded(first.record, { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024, retry: fastRetry(3) } }).run(new AbortController().signal);
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
     assert.equal(limits.limitFor(ctx.server.url('/busy.bin'), 4), 2);
   });

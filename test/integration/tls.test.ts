@@ -5,12 +5,13 @@ import * as path from 'node:path';
 import { TransferError, createHttpStack, newDownloadRecord, type DownloadRecord, type HttpStack, type NetworkSettings } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { assertBuilt, startCli } from '../support/cli';
-import { FAST_RETRY, createHarness, runToEnd, type Harness } from '../support/engine';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer } from '../support/fault-server';
+import { FAST_RETRY, runToEnd } from '../support/engine';
+import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { startPlainPutServer, type PlainPutServer } from '../support/ietf-server';
 import { startRecordingProxy, startTlsFront, type RecordingProxy, type TlsFront } from '../support/proxy-server';
 import { createTestCa, type TestCa } from '../support/test-ca';
 import { createUploadHarness, run, sha256 as sha256Of, type UploadHarness } from '../support/upload-harness';
+import { eachTest, faultServer, harness } from '../support/each-test';
 
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'download-worker.js');
 const SIZE = 3 * 1024 * 1024 + 321;
@@ -24,9 +25,8 @@ describe('https with a test certificate authority (integration)', function () {
   this.timeout(30_000);
   const body = randomBytesSeeded(SIZE, 8080);
   let ca: TestCa;
-  let server: FaultServer;
+  const ctx = eachTest({ server: faultServer, h: harness });
   let front: TlsFront;
-  let h: Harness;
   const stacks: HttpStack[] = [];
 
   const stack = (settings: Partial<NetworkSettings> = {}): HttpStack => {
@@ -41,46 +41,42 @@ describe('https with a test certificate authority (integration)', function () {
   after(() => ca.dispose());
 
   beforeEach(async () => {
-    server = await startFaultServer();
-    server.route('/f.bin', { body, etag: '"t1"' });
-    front = await startTlsFront(server.origin, ca.server);
-    h = await createHarness();
+    ctx.server.route('/f.bin', { body, etag: '"t1"' });
+    front = await startTlsFront(ctx.server.origin, ca.server);
   });
   afterEach(async () => {
     for (const built of stacks.splice(0)) built.dispose();
-    await h.cleanup();
     await front.close();
-    await server.close();
   });
 
   it('an untrusted certificate is refused at once with ERR_TLS_CERTIFICATE, and nothing is written', async () => {
     const started = Date.now();
-    await assert.rejects(runToEnd(h.task(front.url('/f.bin'), { http: stack().http, retry: { ...FAST_RETRY, baseDelayMs: 2_000 } })), (error: unknown) => {
+    await assert.rejects(runToEnd(ctx.h.task(front.url('/f.bin'), { http: stack().http, retry: { ...FAST_RETRY, baseDelayMs: 2_000 } })), (error: unknown) => {
       assert.ok(error instanceof TransferError);
       assert.equal(error.code, 'ERR_TLS_CERTIFICATE');
       assert.match(error.message, /127\.0\.0\.1:\d+ is not trusted \(UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT_LOCALLY)\)/);
       return true;
     });
     assert.ok(Date.now() - started < 2_000, 'not retried');
-    assert.equal(server.requests.length, 0, 'no request reached the server');
+    assert.equal(ctx.server.requests.length, 0, 'no request reached the server');
   });
 
   it('trusted through resumableTransfers.caCertificates: downloads, and resumes with Range over https', async () => {
-    server.route('/f.bin', { body, etag: '"t1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
+    ctx.server.route('/f.bin', { body, etag: '"t1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
     const trusted = stack({ caFiles: [ca.caFile] });
     assert.deepEqual(trusted.problems, []);
-    const done = await runToEnd(h.task(front.url('/f.bin'), { http: trusted.http }));
+    const done = await runToEnd(ctx.h.task(front.url('/f.bin'), { http: trusted.http }));
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
-    assert.equal(server.requests.length, 2);
-    assert.match(String(server.requests[1].headers.range), /^bytes=\d+-$/);
-    assert.equal(server.requests[1].headers['if-range'], '"t1"');
+    assert.equal(ctx.server.requests.length, 2);
+    assert.match(String(ctx.server.requests[1].headers.range), /^bytes=\d+-$/);
+    assert.equal(ctx.server.requests[1].headers['if-range'], '"t1"');
   });
 
   it('the worker thread trusts the same authorities: it gets the same network settings', async () => {
     assertBuilt();
-    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: front.url('/f.bin'), targetDir: h.dir, now: Date.now() });
+    const record: DownloadRecord = newDownloadRecord({ id: 'w', url: front.url('/f.bin'), targetDir: ctx.h.dir, now: Date.now() });
     const network: NetworkSettings = { proxy: { strictSSL: true, noProxy: [] }, caFiles: [ca.caFile] };
-    const done = await new ThreadedDownloadTask(record, { workerPath: WORKER, store: h.store, settings: { retry: FAST_RETRY, network } }).run(new AbortController().signal);
+    const done = await new ThreadedDownloadTask(record, { workerPath: WORKER, store: ctx.h.store, settings: { retry: FAST_RETRY, network } }).run(new AbortController().signal);
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
   });
 
@@ -129,17 +125,17 @@ describe('https with a test certificate authority (integration)', function () {
 
     it('relaxes a connection through the proxy', async () => {
       const relaxed = stack({ proxy: { proxyUrl: proxy.origin, strictSSL: false, noProxy: [] } });
-      const done = await runToEnd(h.task(front.url('/f.bin'), { http: relaxed.http }));
+      const done = await runToEnd(ctx.h.task(front.url('/f.bin'), { http: relaxed.http }));
       assert.equal(sha256(await readFile(done.target!)), sha256(body));
       assert.equal(proxy.requests[0].method, 'CONNECT');
     });
 
     it('does not relax a direct connection (no proxy, or a noProxy host)', async () => {
       for (const settings of [{ strictSSL: false, noProxy: [] }, { proxyUrl: proxy.origin, strictSSL: false, noProxy: ['127.0.0.1'] }]) {
-        await assert.rejects(runToEnd(h.task(front.url('/f.bin'), { http: stack({ proxy: settings }).http })), (error: unknown) => error instanceof TransferError && error.code === 'ERR_TLS_CERTIFICATE');
+        await assert.rejects(runToEnd(ctx.h.task(front.url('/f.bin'), { http: stack({ proxy: settings }).http })), (error: unknown) => error instanceof TransferError && error.code === 'ERR_TLS_CERTIFICATE');
       }
       assert.equal(proxy.requests.length, 0);
-      assert.equal(server.requests.length, 0);
+      assert.equal(ctx.server.requests.length, 0);
     });
   });
 

@@ -10,6 +10,9 @@ import { createEngineParts, type HarnessParts } from './engine-parts';
 /** Fast retries so fault tests take milliseconds, not the production backoff. */
 export const FAST_RETRY = { retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000 };
 
+/** The same fast backoff with another budget: `fastRetry(0)` fails at the first error. */
+export const fastRetry = (retries: number): typeof FAST_RETRY => ({ ...FAST_RETRY, retries });
+
 /** The download engine wired to its parts; each task gets a fresh id and the harness folder. */
 export interface Harness extends HarnessParts {
   task(url: string, options?: Partial<DownloadOptions> & { record?: Partial<DownloadRecord> }): DownloadTask;

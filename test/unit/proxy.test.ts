@@ -6,6 +6,19 @@ import { createNoProxyMatcher, createProxyAgentFactory, parseProxyUrl, type Prox
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
 
+/** Builds agent factories like createProxyAgentFactory; each is disposed once the test is over. */
+function factoriesDisposedAfterEachTest(): typeof createProxyAgentFactory {
+  const factories: ProxyAgentFactory[] = [];
+  afterEach(() => {
+    for (const factory of factories.splice(0)) factory.dispose();
+  });
+  return (...args) => {
+    const factory = createProxyAgentFactory(...args);
+    factories.push(factory);
+    return factory;
+  };
+}
+
 describe('proxy: noProxy matching', () => {
   const cases: Array<[entries: string[], url: string, bypass: boolean]> = [
     [[], 'http://example.com/', false],
@@ -54,15 +67,7 @@ describe('proxy: noProxy matching', () => {
 });
 
 describe('proxy: createProxyAgentFactory', () => {
-  const factories: ProxyAgentFactory[] = [];
-  const make = (...args: Parameters<typeof createProxyAgentFactory>) => {
-    const factory = createProxyAgentFactory(...args);
-    factories.push(factory);
-    return factory;
-  };
-  afterEach(() => {
-    for (const factory of factories.splice(0)) factory.dispose();
-  });
+  const make = factoriesDisposedAfterEachTest();
 
   it('goes direct without a proxy', () => {
     const factory = make({ strictSSL: true, noProxy: [] });
@@ -150,15 +155,7 @@ describe('proxy: createProxyAgentFactory', () => {
 });
 
 describe('proxy: environment fallback', () => {
-  const factories: ProxyAgentFactory[] = [];
-  const make = (...args: Parameters<typeof createProxyAgentFactory>) => {
-    const factory = createProxyAgentFactory(...args);
-    factories.push(factory);
-    return factory;
-  };
-  afterEach(() => {
-    for (const factory of factories.splice(0)) factory.dispose();
-  });
+  const make = factoriesDisposedAfterEachTest();
   const proxyOf = (factory: ProxyAgentFactory, url: string) =>
     (factory.agentFor(new URL(url)) as HttpProxyAgent<string> | HttpsProxyAgent<string> | undefined)?.proxy.href;
 
