@@ -37,11 +37,17 @@ export class RecordKeeper<T extends TransferRecord> {
     return this.current;
   }
 
-  /** Applies `patch` and waits until it is saved. */
-  async update(patch: Partial<T>): Promise<void> {
-    await this.settle();
+  /**
+   * Applies `patch` and waits until it is saved. The save joins the queue of background saves:
+   * one that started beside it could land after it, and a "running" record would then be stored
+   * (and shown) over "completed", to be downloaded again after a reload.
+   */
+  update(patch: Partial<T>): Promise<void> {
     this.current = { ...this.current, ...patch };
-    await this.save();
+    const saved = this.persisting.then(() => this.save());
+    // The queue goes on after a failed save; the caller hears of the failure.
+    this.persisting = saved.catch(() => undefined);
+    return saved;
   }
 
   /** Applies `patch` now and saves it in the background. */
