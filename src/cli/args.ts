@@ -88,6 +88,16 @@ export function parseHeader(text: string): [string, string] {
   throw new UsageError(`bad header "${text.slice(0, text.indexOf(':')).trim()}": line breaks are not allowed in a value`);
 }
 
+/** Every `--header` given, by name; a name given twice keeps its last value. */
+function parseHeaders(texts: string[] = []): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const text of texts) {
+    const [name, value] = parseHeader(text);
+    headers[name] = value;
+  }
+  return headers;
+}
+
 export function parseCli(argv: string[]): CliCommand {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -117,11 +127,7 @@ export function parseCli(argv: string[]): CliCommand {
   if (rest.length !== 1) throw new UsageError('get needs exactly one URL');
   if (values.output === '') throw new UsageError('-o needs a path');
   if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hex digits');
-  const headers: Record<string, string> = {};
-  for (const text of values.header ?? []) {
-    const [name, value] = parseHeader(text);
-    headers[name] = value;
-  }
+  const headers = parseHeaders(values.header);
   return {
     command: 'get',
     url: rest[0],
@@ -168,11 +174,7 @@ function parsePut(
   }
   const protocol = values.protocol ?? 'auto';
   if (!(PROTOCOL_CHOICES as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOL_CHOICES.join(', ')}`);
-  const headers: Record<string, string> = {};
-  for (const text of values.header ?? []) {
-    const [name, value] = parseHeader(text);
-    headers[name] = value;
-  }
+  const headers = parseHeaders(values.header);
   return {
     command: 'put',
     file: rest[0],

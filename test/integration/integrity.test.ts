@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { AbortError, TransferError, crc32c, type DownloadRecord } from '../../src/core';
+import { TransferError, crc32c, type DownloadRecord } from '../../src/core';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
-import { assertBuilt, runCli, waitFor } from '../support/cli';
-import { filesIn, runToEnd } from '../support/engine';
+import { assertBuilt, runCli } from '../support/cli';
+import { filesIn, pauseWhen, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 
 const SIZE = 1024 * 1024;
@@ -82,11 +82,7 @@ describe('files that verify themselves: digest headers (fault server)', function
     it(`${what} Repr-Digest sent only with the first 200 still decides after a pause and a resume from the middle`, async () => {
       ctx.server.route('/r.bin', { body, etag: '"r1"', rateBytesPerSec: 2 * SIZE, fullHeaders: { 'Repr-Digest': `sha-256=:${b64(hex)}:` } });
       const first = ctx.h.task(ctx.server.url('/r.bin'));
-      const controller = new AbortController();
-      const running = first.run(controller.signal);
-      await waitFor(() => first.record.segments[0].done > SIZE / 4);
-      controller.abort(new AbortError('pause'));
-      await assert.rejects(running);
+      await pauseWhen(first, () => first.record.segments[0].done > SIZE / 4);
       const paused = structuredClone(first.record) as DownloadRecord;
       assert.equal(paused.digests?.length, 1, 'the digest is in the saved record');
 
@@ -111,11 +107,7 @@ describe('files that verify themselves: digest headers (fault server)', function
     const next = randomBytesSeeded(SIZE, 22);
     ctx.server.route('/c.bin', { body, rateBytesPerSec: 2 * SIZE, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(body))}:` } });
     const first = ctx.h.task(ctx.server.url('/c.bin'));
-    const controller = new AbortController();
-    const running = first.run(controller.signal);
-    await waitFor(() => first.record.segments[0].done > SIZE / 4);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(first, () => first.record.segments[0].done > SIZE / 4);
     // Same length, no validator, the tail of the old bytes even matches: only the digest tells.
     const changed = Buffer.concat([next.subarray(0, SIZE / 2), body.subarray(SIZE / 2)]);
     ctx.server.route('/c.bin', { body: changed, headers: { 'Repr-Digest': `sha-256=:${b64(sha256(changed))}:` } });

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AbortError, type DownloadRecord } from '../../src/core';
+import { type DownloadRecord } from '../../src/core';
 import { sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
-import { runToEnd } from '../support/engine';
+import { pauseWhen, runToEnd } from '../support/engine';
 import { eachTest, harness } from '../support/each-test';
 import { sha256File } from '../../src/core/download/part-file';
 
@@ -38,11 +38,7 @@ describe('against a real nginx', function () {
 
   it('resumes with Range + If-Range and gets 206 while the file is unchanged', async () => {
     const task = ctx.h.task(nginx.url('limited/big.bin'));
-    const controller = new AbortController();
-    const running = task.run(controller.signal);
-    await waitFor(() => task.record.segments[0].done > 4 * MiB);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(task, () => task.record.segments[0].done > 4 * MiB);
     const paused = task.record as DownloadRecord;
     const done = await runToEnd(ctx.h.task(nginx.url('big.bin'), { record: { ...paused, url: nginx.url('big.bin') } }));
     assert.equal(await sha256File(done.target!), fileSha);
@@ -58,11 +54,7 @@ describe('against a real nginx', function () {
     const name = 'changing.bin';
     await generateFile(path.join(nginx.root, name), 8 * MiB, 1);
     const task = ctx.h.task(nginx.url(`limited/${name}`));
-    const controller = new AbortController();
-    const running = task.run(controller.signal);
-    await waitFor(() => task.record.segments[0].done > MiB);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(task, () => task.record.segments[0].done > MiB);
     const newSha = await generateFile(path.join(nginx.root, name), 8 * MiB, 2);
     await utimes(path.join(nginx.root, name), new Date(), new Date(Date.now() + 5000));
     const done = await runToEnd(ctx.h.task(nginx.url(name), { record: { ...(task.record as DownloadRecord), url: nginx.url(name) } }));

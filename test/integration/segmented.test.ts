@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { AbortError, HostConnectionLimits, type DownloadRecord } from '../../src/core';
 import { createPartFile } from '../../src/core/download/part-file';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
-import { runToEnd } from '../support/engine';
+import { pauseWhen, runToEnd } from '../support/engine';
 import { waitFor } from '../support/cli';
 import { eachTest, faultServer, harness } from '../support/each-test';
 
@@ -44,11 +44,7 @@ describe('segmented downloads against the fault server', function () {
   it('after an interruption, every unfinished piece continues where it stopped', async () => {
     ctx.server.route('/resume.bin', { body, etag: '"r1"', rateBytesPerSec: 4 * MiB });
     const first = ctx.h.task(ctx.server.url('/resume.bin'), { ...options, record: { connections: 4 } });
-    const controller = new AbortController();
-    const running = first.run(controller.signal);
-    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(first, () => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
     const saved = (await ctx.h.store.get(first.record.id)) as DownloadRecord;
     const unfinished = saved.segments.filter((s) => s.end !== undefined && s.done < s.end - s.start).map((s) => ({ ...s }));
     assert.ok(unfinished.length >= 2, 'several pieces were in flight');
@@ -89,11 +85,7 @@ describe('segmented downloads against the fault server', function () {
   it('a split record meets a server that refuses bounded ranges: a re-run finishes on one connection', async () => {
     ctx.server.route('/rerun.bin', { body, etag: '"rr1"', rateBytesPerSec: 4 * MiB });
     const first = ctx.h.task(ctx.server.url('/rerun.bin'), { ...options, record: { connections: 4 } });
-    const controller = new AbortController();
-    const running = first.run(controller.signal);
-    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(first, () => first.record.segments.length >= 3 && first.record.segments.filter((s) => s.done > 0).length >= 3);
     await quiet();
     ctx.server.route('/rerun.bin', { body, etag: '"rr1"', refuseBoundedRanges: true });
     const saved = (await ctx.h.store.get(first.record.id)) as DownloadRecord;
@@ -194,11 +186,7 @@ describe('segmented downloads against the fault server', function () {
     const changed = randomBytesSeeded(SIZE, 32);
     ctx.server.route('/flip.bin', { body, etag: '"f1"', rateBytesPerSec: 4 * MiB });
     const first = ctx.h.task(ctx.server.url('/flip.bin'), { ...options, record: { connections: 4 } });
-    const controller = new AbortController();
-    const running = first.run(controller.signal);
-    await waitFor(() => first.record.segments.length >= 3 && first.record.segments.every((s) => s.done > 0));
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(first, () => first.record.segments.length >= 3 && first.record.segments.every((s) => s.done > 0));
     ctx.server.route('/flip.bin', { body: changed, etag: '"f2"' });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/flip.bin'), { ...options, record: first.record }));
     assert.equal(sha256(await readFile(done.target!)), sha256(changed));

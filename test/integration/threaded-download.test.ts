@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AbortError, HostConnectionLimits, TransferError, type DownloadRecord, type Exchange, type TransferStore } from '../../src/core';
+import { HostConnectionLimits, TransferError, type DownloadRecord, type Exchange, type TransferStore } from '../../src/core';
 import { ThreadedDownloadTask } from '../../src/core/download/threaded';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
-import { assertBuilt, waitFor } from '../support/cli';
-import { fastRetry } from '../support/engine';
+import { assertBuilt } from '../support/cli';
+import { fastRetry, pauseWhen } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
 import { newDownloadRecord } from '../../src/core';
 
@@ -73,11 +73,7 @@ describe('download in a worker thread', function () {
   it('pause is an abort: the worker saves the paused record, the caller gets an AbortError', async () => {
     ctx.server.route('/p.bin', { body, etag: '"p1"', rateBytesPerSec: 2 * MiB });
     const task = threaded(record('p.bin'));
-    const controller = new AbortController();
-    const running = task.run(controller.signal);
-    await waitFor(() => (task.record.segments[0]?.done ?? 0) > 0);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running, (e: unknown) => e instanceof AbortError && e.reason === 'pause');
+    await pauseWhen(task, () => (task.record.segments[0]?.done ?? 0) > 0);
     const saved = (await ctx.h.store.get('p.bin')) as DownloadRecord;
     assert.equal(saved.state, 'paused');
     const done = await threaded(saved).run(new AbortController().signal);
@@ -94,11 +90,7 @@ describe('download in a worker thread', function () {
     ctx.server.route('/busy.bin', { body, etag: '"b1"', rateBytesPerSec: 2 * MiB });
     const limits = new HostConnectionLimits();
     const first = threaded(record('busy.bin', { connections: 4 }), { connectionLimits: limits, settings: { minSplitBytes: 256 * 1024 } });
-    const controller = new AbortController();
-    const running = first.run(controller.signal);
-    await waitFor(() => first.record.segments.length >= 2);
-    controller.abort(new AbortError('pause'));
-    await assert.rejects(running);
+    await pauseWhen(first, () => first.record.segments.length >= 2);
     // Requests of the paused run may still be on the wire: let them land before the 503 is armed.
     let seen = -1;
     while (seen !== ctx.server.requests.length) {

@@ -1,10 +1,13 @@
+import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import {
+  AbortError,
   DownloadTask,
   newDownloadRecord,
   type DownloadOptions,
   type DownloadRecord,
 } from '../../src/core';
+import { waitFor } from './cli';
 import { createEngineParts, type HarnessParts } from './engine-parts';
 
 /** Fast retries so fault tests take milliseconds, not the production backoff. */
@@ -33,6 +36,18 @@ export async function createHarness(): Promise<Harness> {
 
 export async function runToEnd(task: DownloadTask): Promise<DownloadRecord> {
   return (await task.run(new AbortController().signal)) as DownloadRecord;
+}
+
+/**
+ * Runs `task` until `ready()` holds, then pauses it as the user would; resolves once it has
+ * stopped with that pause (its record is saved by then).
+ */
+export async function pauseWhen(task: { run(signal: AbortSignal): Promise<unknown> }, ready: () => boolean | Promise<boolean>): Promise<void> {
+  const controller = new AbortController();
+  const running = task.run(controller.signal);
+  await waitFor(ready);
+  controller.abort(new AbortError('pause'));
+  await assert.rejects(running, (error: unknown) => error instanceof AbortError && error.reason === 'pause');
 }
 
 export async function filesIn(dir: string): Promise<string[]> {
