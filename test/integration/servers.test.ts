@@ -295,6 +295,20 @@ describe('test servers', function () {
       assert.ok(r.ms < 3000, `took ${r.ms} ms`);
     });
 
+    it('setRate changes the throttle of a response already under way', async () => {
+      // 1 MB at 100 kB/s would take 10 s; lifted after 300 ms, the rest comes at once.
+      const body = randomBytesSeeded(1_000_000, 5);
+      ctx.server.route('/f', { body, rateBytesPerSec: 100_000 });
+      const pending = get(ctx.server.url('/f'));
+      await new Promise((r) => setTimeout(r, 300));
+      const sentWhileSlow = ctx.server.totalBodyBytesSent('/f');
+      ctx.server.setRate('/f', undefined);
+      const r = await pending;
+      assert.deepEqual(r.body, body);
+      assert.ok(sentWhileSlow > 0 && sentWhileSlow < 100_000, `${sentWhileSlow} bytes went out in the slow 300 ms`);
+      assert.ok(r.ms < 2000, `took ${r.ms} ms after the limit was lifted`);
+    });
+
     it('survives client aborts', async () => {
       ctx.server.route('/f', { body: randomBytesSeeded(20 * 1024 * 1024, 4), rateBytesPerSec: 5_000_000 });
       await new Promise<void>((resolve) => {

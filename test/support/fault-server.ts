@@ -115,6 +115,8 @@ export interface FaultServer {
    * (pass the new validators to simulate a well-behaved server). Fault counters are not reset.
    */
   setBody(path: string, body: Buffer, etag?: string, lastModified?: string): void;
+  /** Changes a route's throttle (undefined: none), for the responses under way too. Fault counters are not reset. */
+  setRate(path: string, bytesPerSecond: number | undefined): void;
   /** Every request, in order, with what was sent. */
   readonly requests: RecordedRequest[];
   /** Sum of bodyBytesSent over all requests (or those whose path equals `path`). */
@@ -349,19 +351,22 @@ export async function startFaultServer(): Promise<FaultServer> {
     body: Buffer,
     limit: number,
     rec: RecordedRequest,
-    rate: number | undefined,
+    rateOf: () => number | undefined,
   ): Promise<void> {
-    const startedAt = Date.now();
-    const chunkSize = rate && rate > 0 ? Math.max(1, Math.min(CHUNK, Math.floor(rate / 50))) : CHUNK;
+    // When the next chunk is due, advanced chunk by chunk at the rate of the moment: the same pace as
+    // from the start while the rate holds, and the new pace at once when a test changes it (setRate).
+    let due = Date.now();
     let sent = 0;
     while (sent < limit && !res.destroyed) {
+      const rate = rateOf();
       if (rate && rate > 0) {
-        const due = startedAt + (sent / rate) * 1000;
         const wait = due - Date.now();
         if (wait > 0) await sleep(wait, res);
         if (res.destroyed) break;
       }
+      const chunkSize = rate && rate > 0 ? Math.max(1, Math.min(CHUNK, Math.floor(rate / 50))) : CHUNK;
       const n = Math.min(chunkSize, limit - sent);
+      due = rate && rate > 0 ? due + (n / rate) * 1000 : Date.now();
       const chunk = body.subarray(sent, sent + n);
       sent += n;
       rec.bodyBytesSent += n;
@@ -406,7 +411,8 @@ export async function startFaultServer(): Promise<FaultServer> {
     } else if (opts.shortBody && take(state, 'shortBody', opts.shortBody.times)) {
       fault = { kind: 'short', missing: opts.shortBody.missing };
     }
-    const rate = opts.rateBytesPerSec;
+    // Read per chunk: setRate reaches responses already under way.
+    const rate = () => state.options.rateBytesPerSec;
     if (!fault) {
       await writeBody(res, body, body.length, rec, rate);
       if (!res.destroyed) res.end();
@@ -630,6 +636,11 @@ export async function startFaultServer(): Promise<FaultServer> {
         ...(lastModified !== undefined ? { lastModified } : {}),
       };
       state.gzipped = undefined;
+    },
+    setRate(path: string, bytesPerSecond: number | undefined): void {
+      const state = routes.get(path);
+      if (!state) throw new Error(`fault-server: no route ${path}`);
+      state.options = { ...state.options, rateBytesPerSec: bytesPerSecond };
     },
     requests,
     totalBodyBytesSent(path?: string): number {
