@@ -26,17 +26,17 @@ const FILE_NAME = 'upload-56MiB.bin';
 export const UPLOAD_RATE_BYTES_PER_SEC = 5 * MiB;
 
 /** Titles and placeholders of the upload prompts (src/vscode/upload.ts, package.nls.json). */
-const MENU_ENTRY = 'Upload to…';
-const NEW_ENDPOINT = 'New endpoint…';
-const URL_PLACEHOLDER = 'https://uploads.example.com/files/';
-const PROTOCOL_PLACEHOLDER = 'Detect automatically unless';
-const PROTOCOL_AUTO = 'Detect automatically';
-const HEADER_PLACEHOLDER = 'Authorization: Bearer';
+export const MENU_ENTRY = 'Upload to…';
+export const NEW_ENDPOINT = 'New endpoint…';
+export const URL_PLACEHOLDER = 'https://uploads.example.com/files/';
+export const PROTOCOL_PLACEHOLDER = 'Detect automatically unless';
+export const PROTOCOL_AUTO = 'Detect automatically';
+export const HEADER_PLACEHOLDER = 'Authorization: Bearer';
 /** globalState is written to the browser's storage lazily: documented wait before a reload (see the e2e README). */
 
 const QUICK_INPUT = '.quick-input-widget';
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -48,7 +48,7 @@ async function sha256File(file: string): Promise<string> {
  * now normally shows up through the file watcher; when it is not there after a few seconds, the
  * Explorer is refreshed as a person would ("Refresh Explorer" in the palette), once.
  */
-async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Promise<Locator> {
+export async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Promise<Locator> {
   const { page } = ctx;
   const view = page.locator('[id="workbench.view.explorer"]');
   const icon = page.locator('.activitybar [aria-label^="Explorer"]').first();
@@ -71,7 +71,7 @@ async function explorerRow(ctx: UiContext, name: string, timeoutMs = 30000): Pro
   return row;
 }
 
-async function waitForQuickInput(page: Page, placeholder: string, timeoutMs = 20000): Promise<void> {
+export async function waitForQuickInput(page: Page, placeholder: string, timeoutMs = 20000): Promise<void> {
   await page.locator(`${QUICK_INPUT} .quick-input-box input[placeholder^="${placeholder}"]`).waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
