@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TransferError, createHttpStack, type DownloadRecord, type HttpStack, type TransferErrorCode } from '../../src/core';
-import { createHarness, fastRetry, runToEnd, type Harness } from '../support/engine';
+import { fastRetry, runToEnd, type Harness } from '../support/engine';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { head, startHostileServer, type HostileServer, type RawHandler } from '../support/hostile-server';
+import { eachTest, harness, closeAfterTest } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 
@@ -15,24 +16,18 @@ const MiB = 1024 * 1024;
  */
 describe('hostile servers (integration)', function () {
   this.timeout(30_000);
-  let h: Harness;
+  const ctx = eachTest({ h: harness, closeAfter: closeAfterTest });
   let stack: HttpStack;
-  let server: HostileServer | undefined;
 
   beforeEach(async () => {
-    h = await createHarness();
     stack = createHttpStack({ proxy: { strictSSL: true, noProxy: [] }, connectTimeoutMs: 2_000, responseTimeoutMs: 1_500 });
   });
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
+  afterEach(() => {
     stack.dispose();
-    await h.cleanup();
   });
 
   async function serve(handler: RawHandler): Promise<HostileServer> {
-    server = await startHostileServer(handler);
-    return server;
+    return ctx.closeAfter(await startHostileServer(handler));
   }
 
   /** Runs a download and reports how it ended, how long it took and how much the heap grew. */
@@ -40,7 +35,7 @@ describe('hostile servers (integration)', function () {
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const started = Date.now();
-    const task = h.task(url, { http: stack.http, retry: fastRetry(2), stallTimeoutMs: 1_500, ...extra });
+    const task = ctx.h.task(url, { http: stack.http, retry: fastRetry(2), stallTimeoutMs: 1_500, ...extra });
     let error: TransferError | undefined;
     let done: DownloadRecord | undefined;
     try {
@@ -60,7 +55,7 @@ describe('hostile servers (integration)', function () {
     assert.equal(done, undefined, 'no final file');
     assert.ok(error && codes.includes(error.code), `expected one of ${codes.join(', ')}, got ${error?.code}: ${error?.message}`);
     assert.ok(ms < withinMs, `took ${ms} ms`);
-    const names = await readdir(h.dir);
+    const names = await readdir(ctx.h.dir);
     assert.ok(names.every((name) => name.endsWith('.part') || name.startsWith('.')), `only partial data: ${names.join(', ')}`);
     return error;
   }
@@ -82,18 +77,18 @@ describe('hostile servers (integration)', function () {
     const url = (await serve((socket) => socket.end(head('200 OK', { 'Content-Disposition': disposition, 'Content-Length': 3 }) + 'abc'))).url('/cd');
     const { done } = await download(url);
     assert.ok(done?.target);
-    assert.equal(path.dirname(done.target), h.dir);
+    assert.equal(path.dirname(done.target), ctx.h.dir);
     assert.ok(Buffer.byteLength(path.basename(done.target)) <= 255, `name of ${Buffer.byteLength(path.basename(done.target))} bytes`);
     assert.equal(await readFile(done.target, 'utf8'), 'abc');
   });
 
   it('endless redirects, each to a new URL: ERR_TOO_MANY_REDIRECTS after 10', async () => {
-    const url = (await serve((socket, request) => {
+    const server = await serve((socket, request) => {
       const n = Number(/\/r\/(\d+)/.exec(request.path)?.[1] ?? 0);
       socket.end(head('302 Found', { Location: `/r/${n + 1}`, 'Content-Length': 0 }));
-    })).url('/r/0');
-    await expectCodedFailure(url, ['ERR_TOO_MANY_REDIRECTS'], 3_000);
-    assert.equal(server!.requests.length, 11);
+    });
+    await expectCodedFailure(server.url('/r/0'), ['ERR_TOO_MANY_REDIRECTS'], 3_000);
+    assert.equal(server.requests.length, 11);
   });
 
   it('a redirect loop between two URLs: ERR_TOO_MANY_REDIRECTS', async () => {
@@ -138,7 +133,7 @@ describe('hostile servers (integration)', function () {
       assert.equal(sha256(await readFile(done.target!)), sha256(data.subarray(0, 4_000)));
     } else {
       assert.ok(error && ['ERR_SHORT_BODY', 'ERR_RETRIES_EXHAUSTED'].includes(error.code), `${error?.code}: ${error?.message}`);
-      assert.deepEqual((await readdir(h.dir)).filter((name) => !name.endsWith('.part') && !name.startsWith('.')), []);
+      assert.deepEqual((await readdir(ctx.h.dir)).filter((name) => !name.endsWith('.part') && !name.startsWith('.')), []);
     }
   });
 

@@ -9,8 +9,9 @@ import {
   startOverWithLink,
   type DownloadRecord,
 } from '../../src/core';
-import { randomBytesSeeded, sha256, startFaultServer, type FaultServer, type RouteOptions } from '../support/fault-server';
-import { createHarness, runToEnd, type Harness } from '../support/engine';
+import { randomBytesSeeded, sha256, type RouteOptions } from '../support/fault-server';
+import { fastRetry, runToEnd } from '../support/engine';
+import { eachTest, faultServer, harness } from '../support/each-test';
 
 const SIZE = 1024 * 1024 + 321;
 const CUT = 400 * 1024;
@@ -21,31 +22,18 @@ const CUT = 400 * 1024;
  */
 describe('Update Link: a new link for an unfinished download', function () {
   this.timeout(30_000);
-  let old: FaultServer;
-  let fresh: FaultServer;
-  let h: Harness;
+  const ctx = eachTest({ old: faultServer, fresh: faultServer, h: harness });
   const body = randomBytesSeeded(SIZE, 201);
-
-  beforeEach(async () => {
-    old = await startFaultServer();
-    fresh = await startFaultServer();
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await old.close();
-    await fresh.close();
-    await h.cleanup();
-  });
 
   /** A download of `options.body` from the old server that fails after CUT bytes, as its record says. */
   async function failedPartWay(options: Omit<RouteOptions, 'dropAfter'>, headers?: Record<string, string>): Promise<DownloadRecord> {
-    old.route('/f.bin', { ...options, dropAfter: { bytes: CUT, times: 1 } });
-    const task = h.task(old.url('/f.bin'), {
-      retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-      headers: headers && headersForOrigin(old.origin, headers),
+    ctx.old.route('/f.bin', { ...options, dropAfter: { bytes: CUT, times: 1 } });
+    const task = ctx.h.task(ctx.old.url('/f.bin'), {
+      retry: fastRetry(0),
+      headers: headers && headersForOrigin(ctx.old.origin, headers),
     });
     await assert.rejects(runToEnd(task));
-    const record = (await h.store.get(task.record.id)) as DownloadRecord;
+    const record = (await ctx.h.store.get(task.record.id)) as DownloadRecord;
     assert.equal(record.state, 'failed');
     assert.ok(record.segments[0].done > 0, 'some bytes are on disk');
     return record;
@@ -53,46 +41,46 @@ describe('Update Link: a new link for an unfinished download', function () {
 
   /** Runs the updated record to its end through a new task, as the manager would. */
   async function runUpdated(record: DownloadRecord): Promise<DownloadRecord> {
-    return runToEnd(h.task(record.url, { record }));
+    return runToEnd(ctx.h.task(record.url, { record }));
   }
 
-  const freshRequests = () => fresh.requests.filter((r) => r.path === '/share/f.bin');
+  const freshRequests = () => ctx.fresh.requests.filter((r) => r.path === '/share/f.bin');
 
   it('the same file (same length and strong ETag) on another server continues with Range; the new link becomes the URL', async () => {
     const before = await failedPartWay({ body, etag: '"s1"' }, { 'X-Token': 'old-origin-only' });
-    fresh.route('/share/f.bin', { body, etag: '"s1"' });
-    const comparison = await checkLink(h.http, before, fresh.url('/share/f.bin'), { originHeaders: headersForOrigin(old.origin, { 'X-Token': 'old-origin-only' }) });
+    ctx.fresh.route('/share/f.bin', { body, etag: '"s1"' });
+    const comparison = await checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin'), { originHeaders: headersForOrigin(ctx.old.origin, { 'X-Token': 'old-origin-only' }) });
     assert.equal(comparison.verdict, 'same');
     assert.equal(comparison.verdict === 'same' && comparison.proof, 'validator');
 
     const done = await runUpdated(continueWithLink(before, comparison));
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
-    assert.equal(done.url, fresh.url('/share/f.bin'), 'a later refresh asks the new link');
+    assert.equal(done.url, ctx.fresh.url('/share/f.bin'), 'a later refresh asks the new link');
     const resume = freshRequests().find((r) => r.headers.range && r.headers.range !== 'bytes=0-0');
     assert.ok(resume, 'the download asked the new server for a range');
     assert.equal(resume.headers.range, `bytes=${before.segments[0].done}-`);
     assert.equal(resume.headers['if-range'], '"s1"');
     assert.equal(resume.status, 206);
-    assert.ok(fresh.totalBodyBytesSent() < SIZE, `${fresh.totalBodyBytesSent()} bytes from the new server for ${SIZE - before.segments[0].done} missing`);
-    assert.ok(fresh.requests.every((r) => r.headers['x-token'] === undefined), "none of the old origin's headers went to the new one");
+    assert.ok(ctx.fresh.totalBodyBytesSent() < SIZE, `${ctx.fresh.totalBodyBytesSent()} bytes from the new server for ${SIZE - before.segments[0].done} missing`);
+    assert.ok(ctx.fresh.requests.every((r) => r.headers['x-token'] === undefined), "none of the old origin's headers went to the new one");
   });
 
   it('the same Repr-Digest proves a mirror with other ETags serves the same file', async () => {
     const digest = `sha-256=:${Buffer.from(sha256(body), 'hex').toString('base64')}:`;
     const before = await failedPartWay({ body, etag: '"a1"', headers: { 'Repr-Digest': digest } });
-    fresh.route('/share/f.bin', { body, etag: '"mirror-7"', headers: { 'Repr-Digest': digest } });
-    const comparison = await checkLink(h.http, before, fresh.url('/share/f.bin'));
+    ctx.fresh.route('/share/f.bin', { body, etag: '"mirror-7"', headers: { 'Repr-Digest': digest } });
+    const comparison = await checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin'));
     assert.equal(comparison.verdict === 'same' && comparison.proof, 'digest');
     const done = await runUpdated(continueWithLink(before, comparison));
     assert.equal(sha256(await readFile(done.target!)), sha256(body));
     assert.ok(freshRequests().some((r) => r.status === 206 && r.headers['if-range'] === '"mirror-7"'), "continued under the new server's validator");
-    assert.ok(fresh.totalBodyBytesSent() < SIZE);
+    assert.ok(ctx.fresh.totalBodyBytesSent() < SIZE);
   });
 
   it('nothing to compare: reports length, type and name; continuing checks an overlap before appending', async () => {
     const before = await failedPartWay({ body });
-    fresh.route('/share/f.bin', { body, contentType: 'application/x-iso9660-image', contentDisposition: 'attachment; filename="disk.iso"' });
-    const comparison = await checkLink(h.http, before, fresh.url('/share/f.bin'));
+    ctx.fresh.route('/share/f.bin', { body, contentType: 'application/x-iso9660-image', contentDisposition: 'attachment; filename="disk.iso"' });
+    const comparison = await checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin'));
     assert.equal(comparison.verdict, 'unknown');
     assert.equal(comparison.probe.length, SIZE);
     assert.equal(comparison.probe.contentType, 'application/x-iso9660-image');
@@ -104,14 +92,14 @@ describe('Update Link: a new link for an unfinished download', function () {
     const start = Number(/^bytes=(\d+)-$/.exec(String(resume?.headers.range))?.[1]);
     assert.ok(start > 0 && start < before.segments[0].done, `re-fetched bytes before ${before.segments[0].done} to compare (asked from ${start})`);
     assert.equal(resume?.headers['if-range'], undefined);
-    assert.ok(fresh.totalBodyBytesSent() < SIZE);
+    assert.ok(ctx.fresh.totalBodyBytesSent() < SIZE);
   });
 
   it('nothing to compare and other bytes where the overlap is checked: starts over, never splices', async () => {
     const before = await failedPartWay({ body });
     const other = randomBytesSeeded(SIZE, 202);
-    fresh.route('/share/f.bin', { body: other });
-    const comparison = await checkLink(h.http, before, fresh.url('/share/f.bin'));
+    ctx.fresh.route('/share/f.bin', { body: other });
+    const comparison = await checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin'));
     assert.equal(comparison.verdict, 'unknown');
     const done = await runUpdated(continueWithLink(before, comparison));
     assert.equal(sha256(await readFile(done.target!)), sha256(other), 'the new file, whole');
@@ -125,8 +113,8 @@ describe('Update Link: a new link for an unfinished download', function () {
     it(`${what}: a different file, and the part file is untouched`, async () => {
       const before = await failedPartWay({ body, etag: '"s1"' });
       const partBefore = await readFile(partPathFor(before.target!));
-      fresh.route('/share/f.bin', route);
-      const comparison = await checkLink(h.http, before, fresh.url('/share/f.bin'));
+      ctx.fresh.route('/share/f.bin', route);
+      const comparison = await checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin'));
       assert.equal(comparison.verdict, 'different');
       assert.deepEqual(comparison.verdict === 'different' && comparison.differs, differs);
       assert.throws(() => continueWithLink(before, comparison), (e: unknown) => e instanceof TransferError && e.code === 'ERR_NOT_SAME_FILE');
@@ -137,8 +125,8 @@ describe('Update Link: a new link for an unfinished download', function () {
   it('starting over with the new link downloads the new file whole under the same name', async () => {
     const before = await failedPartWay({ body, etag: '"s1"' });
     const other = randomBytesSeeded(SIZE + 7, 203);
-    fresh.route('/share/f.bin', { body: other, etag: '"o1"' });
-    const done = await runUpdated(startOverWithLink(before, fresh.url('/share/f.bin'), 'the user gave a new link'));
+    ctx.fresh.route('/share/f.bin', { body: other, etag: '"o1"' });
+    const done = await runUpdated(startOverWithLink(before, ctx.fresh.url('/share/f.bin'), 'the user gave a new link'));
     assert.equal(done.target, before.target);
     assert.equal(sha256(await readFile(done.target!)), sha256(other));
     assert.equal((await stat(done.target!)).size, SIZE + 7);
@@ -147,7 +135,7 @@ describe('Update Link: a new link for an unfinished download', function () {
 
   it('an expired signed link given as the new one is ERR_LINK_EXPIRED', async () => {
     const before = await failedPartWay({ body, etag: '"s1"' });
-    fresh.route('/share/f.bin', { body, refuse: () => ({ status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' }) });
-    await assert.rejects(checkLink(h.http, before, fresh.url('/share/f.bin?X-Amz-Signature=abc')), (e: unknown) => e instanceof TransferError && e.code === 'ERR_LINK_EXPIRED');
+    ctx.fresh.route('/share/f.bin', { body, refuse: () => ({ status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' }) });
+    await assert.rejects(checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin?X-Amz-Signature=abc')), (e: unknown) => e instanceof TransferError && e.code === 'ERR_LINK_EXPIRED');
   });
 });
