@@ -160,13 +160,12 @@ class Runtime implements vscode.Disposable {
     return `resumable-transfers-vscode/${this.context.extension.packageJSON.version as string}`;
   }
 
+  private commandContext(): CommandContext {
+    return { manager: this.manager, http: this.http, settings: () => this.settings, savedHeaders: this.savedHeaders, log: this.log };
+  }
+
   async start(): Promise<void> {
-    const commandContext: CommandContext = {
-      manager: this.manager,
-      settings: () => this.settings,
-      savedHeaders: this.savedHeaders,
-      log: this.log,
-    };
+    const commandContext = this.commandContext();
     const refresh = new ViewRefresh(this.manager);
     const details = new DetailsPanels(this.context.extensionUri, this.manager, this.exchanges, this.bandwidth);
     this.disposables.push(
@@ -244,10 +243,7 @@ class Runtime implements vscode.Disposable {
     const manager = this.manager;
     return {
       download: (urls, options) =>
-        startDownloads(
-          { manager, settings: () => this.settings, savedHeaders: this.savedHeaders, log: this.log },
-          { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 },
-        ),
+        startDownloads(this.commandContext(), { urls: Array.isArray(urls) ? urls : [urls], folder: options?.folder, sha256: options?.sha256 }),
       upload: (files, url, protocol) => startUploads(this.uploadContext(), Array.isArray(files) ? files : [files], { url, protocol }),
       machine: { ...this.machine },
       list: () => manager.list(),

@@ -268,7 +268,7 @@ async function adoptUnfinished(command: GetCommand, found: { storePath: string; 
         if (comparison.verdict === 'different') {
           throw new TransferError(
             'ERR_NOT_SAME_FILE',
-            `${record.target} is an unfinished download of another file (${have} so far): the new link's ${describeDifferences(comparison.differs)} differs. ` +
+            `${record.target} is an unfinished download of another file (${have} so far): the new link has a different ${describeDifferences(comparison.differs)}. ` +
               'It was left as it is; give another -o to download the new file.',
           );
         }

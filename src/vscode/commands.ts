@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { formatRate, isOnAnotherMachine, newDownloadRecord, parseRate, type TransferManager, type TransferSnapshot, type TransferState } from '../core';
+import {
+  formatRate,
+  isOnAnotherMachine,
+  newDownloadRecord,
+  parseRate,
+  type HttpClient,
+  type TransferManager,
+  type TransferSnapshot,
+  type TransferState,
+} from '../core';
 import type { TransferSettings } from './config';
 import { askForUrls, chooseDownloadFolder, curlDownload, type UrlsToDownload } from './downloadUrl';
 import { keepCurlHeaders, readCurl } from './curlPaste';
@@ -11,9 +20,12 @@ import { Commands } from './ids';
 import { confirmRemoveFromList, refuseOnOtherMachine } from './otherMachines';
 import { describe, displayName } from './presentation';
 import { linkMayHaveExpired, revealTargetOf } from './reveal';
+import { updateLink } from './updateLink';
 
 export interface CommandContext {
   manager: TransferManager;
+  /** The engine's HTTP stack, for what a command asks a server itself (Update Link… checks the new link). */
+  http: HttpClient;
   settings(): TransferSettings;
   savedHeaders: SavedHeaders;
   log: vscode.LogOutputChannel;
@@ -28,15 +40,19 @@ export interface DownloadUrlArgs {
   sha256?: string;
 }
 
+/** The transfers a command applies to: by state (undefined: all), or any test of the row. */
+type Applies = TransferState[] | undefined | ((snapshot: TransferSnapshot) => boolean);
+
 /**
  * A row's command gets the transfer id from the tree; from the palette (or a keybinding) it asks
  * with a quick pick of the transfers it applies to.
  */
-async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferState[] | undefined, title: string, otherMachines = false): Promise<string[]> {
+async function resolveIds(ctx: CommandContext, arg: unknown, applies: Applies, title: string, otherMachines = false): Promise<string[]> {
   if (typeof arg === 'string') return [arg];
+  const fits = typeof applies === 'function' ? applies : (s: TransferSnapshot) => !applies || applies.includes(s.record.state);
   const candidates = ctx.manager
     .list()
-    .filter((s) => (!states || states.includes(s.record.state)) && (otherMachines || !isOnAnotherMachine(s)));
+    .filter((s) => fits(s) && (otherMachines || !isOnAnotherMachine(s)));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('There is no transfer this applies to.'));
     return [];
@@ -52,7 +68,7 @@ async function resolveIds(ctx: CommandContext, arg: unknown, states: TransferSta
  * A row command. A transfer whose data is on another machine is never acted on here, however the
  * command was reached (row, palette, keybinding, another extension): the user is told why.
  */
-function onRows(ctx: CommandContext, states: TransferState[] | undefined, title: () => string, action: (id: string) => Promise<void>) {
+function onRows(ctx: CommandContext, states: Applies, title: () => string, action: (id: string) => Promise<void>) {
   return async (arg?: unknown) => {
     for (const id of await resolveIds(ctx, arg, states, title())) {
       const snapshot = ctx.manager.get(id);
@@ -195,6 +211,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register(Commands.cancel, onRows(ctx, ['running', 'queued', 'paused', 'failed'], () => vscode.l10n.t('Cancel which transfer?'), (id) => manager.cancel(id))),
     register(Commands.retry, onRows(ctx, ['failed', 'cancelled', 'paused'], () => vscode.l10n.t('Retry which transfer?'), (id) => retry(ctx, id))),
     register(Commands.remove, removeFromList(ctx)),
+    register(
+      Commands.updateLink,
+      onRows(ctx, (s) => s.record.kind === 'download' && (s.record.state === 'paused' || s.record.state === 'failed'), () => vscode.l10n.t('Update the link of which download?'), (id) => updateLink(ctx, id)),
+    ),
     register(
       Commands.openFile,
       onRows(ctx, ['completed'], () => vscode.l10n.t('Open which file?'), async (id) => {

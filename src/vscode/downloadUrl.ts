@@ -12,10 +12,17 @@ function validate(text: string): string | vscode.InputBoxValidationMessage | und
     const { curl, problem } = readCurl(text);
     return curl ? { message: curlPreview(curl), severity: vscode.InputBoxValidationSeverity.Info } : problem;
   }
+  return validateUrls(text);
+}
+
+/**
+ * Input box validation for typed URLs: quotes back what is not a URL, and says which URL a text
+ * without a scheme was taken as ("Will download http://…"), so a wrong guess is seen before it is used.
+ */
+export function validateUrls(text: string): string | vscode.InputBoxValidationMessage | undefined {
   const { invalid, assumed } = parseUrlList(text);
   if (invalid !== undefined) return vscode.l10n.t('Not a valid http or https URL: "{0}"', invalid);
   if (assumed.length === 0) return undefined;
-  // Taken as a browser would; say how, so a wrong guess is seen before the download starts.
   return { message: vscode.l10n.t('Will download {0}', assumed.map((a) => a.url).join(' ')), severity: vscode.InputBoxValidationSeverity.Info };
 }
 

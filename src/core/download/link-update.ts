@@ -161,7 +161,7 @@ export async function checkLink(
  */
 export function continueWithLink(record: DownloadRecord, comparison: LinkComparison): DownloadRecord {
   if (comparison.verdict === 'different') {
-    throw new TransferError('ERR_NOT_SAME_FILE', `the new link serves another file (${describeDifferences(comparison.differs)} differs)`);
+    throw new TransferError('ERR_NOT_SAME_FILE', `the new link serves another file (different ${describeDifferences(comparison.differs)})`);
   }
   const { probe } = comparison;
   const validators: Validators =
