@@ -6,32 +6,19 @@ import { AbortError, TransferError, headersForOrigin, newDownloadRecord, partPat
 import { randomBytesSeeded, sha256, startFaultServer } from '../support/fault-server';
 import { fastRetry, filesIn, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
+import { rejectsWithCode } from '../support/transfer-errors';
+import { sha256File } from '../../src/core/download/part-file';
 
 const SIZE = 1024 * 1024 + 123;
 const STRONG = '"v1"';
 const DATE_LATER = 'Wed, 25 Nov 2026 10:00:05 GMT';
 const LAST_MODIFIED = 'Wed, 25 Nov 2026 10:00:00 GMT';
 
-async function sha256OfFile(file: string): Promise<string> {
-  return sha256(await readFile(file));
-}
-
 /** Start of `bytes=a-`; a dropped socket loses what node-fetch buffered, so resume points are at or below the cut. */
 function rangeStart(range: string | string[] | undefined): number {
   const match = /^bytes=(\d+)-$/.exec(String(range));
   assert.ok(match, `not an open range: ${String(range)}`);
   return Number(match[1]);
-}
-
-async function expectError(promise: Promise<unknown>, code: string): Promise<TransferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TransferError, `expected TransferError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 describe('download engine against the fault server', function () {
@@ -46,7 +33,7 @@ describe('download engine against the fault server', function () {
     const done = await runToEnd(ctx.h.task(ctx.server.url('/files/plain.bin')));
     assert.equal(done.state, 'completed');
     assert.equal(done.target, path.join(ctx.h.dir, 'plain.bin'));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.deepEqual(await filesIn(ctx.h.dir), ['plain.bin']);
     assert.equal(ctx.server.requests[0].headers['accept-encoding'], 'identity');
     assert.equal((await ctx.h.store.get(done.id))?.state, 'completed');
@@ -55,7 +42,7 @@ describe('download engine against the fault server', function () {
   it('resumes a dropped connection with Range and a strong If-Range, fetching little twice', async () => {
     ctx.server.route('/a.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 2 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/a.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     const ranged = rangeRequests('/a.bin');
     assert.equal(ranged.length, 2);
     const resumedAt = rangeStart(ranged[0].headers.range);
@@ -68,7 +55,7 @@ describe('download engine against the fault server', function () {
   it('uses a strong Last-Modified for If-Range when the ETag is weak, never the weak ETag', async () => {
     ctx.server.route('/weak.bin', { body, etag: 'W/"w1"', lastModified: LAST_MODIFIED, date: DATE_LATER, dropAfter: { bytes: 200_000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/weak.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     const [resume] = rangeRequests('/weak.bin');
     assert.equal(resume.headers['if-range'], LAST_MODIFIED);
     assert.ok(!ctx.server.requests.some((r) => String(r.headers['if-range'] ?? '').startsWith('W/')));
@@ -77,7 +64,7 @@ describe('download engine against the fault server', function () {
   it('treats a Last-Modified within the same second as Date as weak: overlap check instead', async () => {
     ctx.server.route('/lm-weak.bin', { body, lastModified: LAST_MODIFIED, date: LAST_MODIFIED, dropAfter: { bytes: 200_000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/lm-weak.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     const [resume] = rangeRequests('/lm-weak.bin');
     assert.equal(resume.headers['if-range'], undefined);
     const start = rangeStart(resume.headers.range);
@@ -87,7 +74,7 @@ describe('download engine against the fault server', function () {
   it('without any validator re-fetches an overlap and appends only when it matches', async () => {
     ctx.server.route('/novalid.bin', { body, dropAfter: { bytes: 500_000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/novalid.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     const start = rangeStart(rangeRequests('/novalid.bin')[0].headers.range);
     assert.ok(start > 0 && start <= 500_000 - 16 * 1024, `overlap request starts at ${start}`);
     assert.ok(ctx.h.logs.some((line) => /overlap of 16384 bytes matches/.test(line)));
@@ -97,7 +84,7 @@ describe('download engine against the fault server', function () {
     ctx.server.route('/norange.bin', { body, ranges: false, dropAfter: { bytes: 400_000, times: 1 } });
     const task = ctx.h.task(ctx.server.url('/norange.bin'));
     const done = await runToEnd(task);
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal((await stat(done.target!)).size, SIZE);
     assert.match(done.restartReason ?? '', /ignored the range/);
     assert.equal(done.restartCode, 'ERR_RANGE_MISMATCH', 'a code the UI can localize');
@@ -106,14 +93,14 @@ describe('download engine against the fault server', function () {
   it('restarts on a 200 answer to a range request', async () => {
     ctx.server.route('/200.bin', { body, etag: STRONG, dropAfter: { bytes: 400_000, times: 1 }, status200OnRange: { times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/200.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(rangeRequests('/200.bin')[0].status, 200);
   });
 
   async function interruptedThenChanged(route: string, options: { etag?: string }): Promise<DownloadRecord> {
     ctx.server.route(route, { body, ...options, dropAfter: { bytes: 400_000, times: 1 } });
     const first = ctx.h.task(ctx.server.url(route), { retry: fastRetry(0) });
-    await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
+    await rejectsWithCode(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
     const saved = first.record;
     assert.ok(saved.segments[0].done > 0 && saved.segments[0].done <= 400_000);
     ctx.server.setBody(route, changed, options.etag ? '"v2"' : undefined);
@@ -123,7 +110,7 @@ describe('download engine against the fault server', function () {
   it('a file changed on the server (new ETag) is downloaded anew, never spliced', async () => {
     const saved = await interruptedThenChanged('/changed.bin', { etag: STRONG });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/changed.bin'), { record: saved }));
-    assert.equal(await sha256OfFile(done.target!), sha256(changed));
+    assert.equal(await sha256File(done.target!), sha256(changed));
     const resume = rangeRequests('/changed.bin')[0];
     assert.equal(resume.headers['if-range'], STRONG);
     assert.equal(resume.status, 200);
@@ -134,39 +121,39 @@ describe('download engine against the fault server', function () {
   it('a file changed on the server without validators is caught by the overlap check', async () => {
     const saved = await interruptedThenChanged('/changed-nv.bin', {});
     const done = await runToEnd(ctx.h.task(ctx.server.url('/changed-nv.bin'), { record: saved }));
-    assert.equal(await sha256OfFile(done.target!), sha256(changed));
+    assert.equal(await sha256File(done.target!), sha256(changed));
     assert.match(done.restartReason ?? '', /overlap check failed/);
   });
 
   it('refuses a 206 whose Content-Range does not start where it asked', async () => {
     ctx.server.route('/shift.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 1 }, wrongContentRange: { shift: 1000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/shift.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.match(done.restartReason ?? '', /unexpected Content-Range/);
   });
 
   it('refuses a 206 whose total length differs', async () => {
     ctx.server.route('/total.bin', { body, etag: STRONG, dropAfter: { bytes: 300_000, times: 1 }, wrongTotal: { times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/total.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.match(done.restartReason ?? '', /unexpected Content-Range/);
   });
 
   it('handles 416 for a file that became shorter by starting over', async () => {
     ctx.server.route('/shrunk.bin', { body, etag: STRONG, ifRange: false, dropAfter: { bytes: 600_000, times: 1 } });
     const first = ctx.h.task(ctx.server.url('/shrunk.bin'), { retry: fastRetry(0) });
-    await expectError(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
+    await rejectsWithCode(runToEnd(first), 'ERR_RETRIES_EXHAUSTED');
     const shorter = randomBytesSeeded(500_000, 3);
     ctx.server.setBody('/shrunk.bin', shorter);
     const done = await runToEnd(ctx.h.task(ctx.server.url('/shrunk.bin'), { record: first.record }));
     assert.equal(rangeRequests('/shrunk.bin')[0].status, 416);
-    assert.equal(await sha256OfFile(done.target!), sha256(shorter));
+    assert.equal(await sha256File(done.target!), sha256(shorter));
   });
 
   it('treats a body shorter than Content-Length as an interruption, not success', async () => {
     ctx.server.route('/short.bin', { body, etag: STRONG, shortBody: { missing: 1000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/short.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     const start = rangeStart(rangeRequests('/short.bin')[0].headers.range);
     assert.ok(start > 0 && start <= SIZE - 1000);
   });
@@ -175,14 +162,14 @@ describe('download engine against the fault server', function () {
     ctx.server.route('/busy.bin', { body, etag: STRONG, failWith: { status: 503, retryAfter: '1', times: 1 } });
     const started = Date.now();
     const done = await runToEnd(ctx.h.task(ctx.server.url('/busy.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(ctx.server.requests.length, 2);
     assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
   });
 
   it('fails at once on 404 with a clear error and no file', async () => {
     ctx.server.route('/exists.bin', { body });
-    const error = await expectError(runToEnd(ctx.h.task(ctx.server.url('/missing.bin'))), 'ERR_HTTP_STATUS');
+    const error = await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/missing.bin'))), 'ERR_HTTP_STATUS');
     assert.equal(error.status, 404);
     assert.equal(ctx.server.requests.length, 1);
     assert.deepEqual(await filesIn(ctx.h.dir), []);
@@ -191,14 +178,14 @@ describe('download engine against the fault server', function () {
   it('aborts a stalled connection and resumes', async () => {
     ctx.server.route('/stall.bin', { body, etag: STRONG, stallAfter: { bytes: 250_000, ms: 10_000, times: 1 } });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/stall.bin'), { stallTimeoutMs: 300 }));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(rangeRequests('/stall.bin')[0].headers.range, 'bytes=250000-');
   });
 
   it('never loops forever on a server that always cuts at the same byte', async () => {
     ctx.server.route('/cut.bin', { body, ranges: false, dropAfter: { bytes: 100_000, times: 1000 } });
     const task = ctx.h.task(ctx.server.url('/cut.bin'));
-    await expectError(runToEnd(task), 'ERR_RETRIES_EXHAUSTED');
+    await rejectsWithCode(runToEnd(task), 'ERR_RETRIES_EXHAUSTED');
     assert.ok(ctx.server.requests.length <= 7, `made ${ctx.server.requests.length} requests`);
     assert.equal(task.record.state, 'failed');
     assert.ok(!existsSync(path.join(ctx.h.dir, 'cut.bin')), 'no partial file under the final name');
@@ -219,7 +206,7 @@ describe('download engine against the fault server', function () {
       other.route('/x.bin', { body });
       ctx.server.route('/away', { body: Buffer.alloc(0), redirect: { location: other.url('/x.bin'), status: 307 } });
       const done = await runToEnd(ctx.h.task(ctx.server.url('/away'), { headers: headersForOrigin(ctx.server.origin, { Authorization: 'Bearer secret', Cookie: 'a=b' }) }));
-      assert.equal(await sha256OfFile(done.target!), sha256(body));
+      assert.equal(await sha256File(done.target!), sha256(body));
       assert.equal(ctx.server.requests[0].headers.authorization, 'Bearer secret');
       assert.equal(other.requests[0].headers.authorization, undefined);
       assert.equal(other.requests[0].headers.cookie, undefined);
@@ -230,21 +217,21 @@ describe('download engine against the fault server', function () {
 
   it('gives up after 10 redirects', async () => {
     ctx.server.route('/loop', { body: Buffer.alloc(0), redirect: { location: '/loop' } });
-    await expectError(runToEnd(ctx.h.task(ctx.server.url('/loop'))), 'ERR_TOO_MANY_REDIRECTS');
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/loop'))), 'ERR_TOO_MANY_REDIRECTS');
     assert.equal(ctx.server.requests.length, 11);
   });
 
   it('gets identity bytes from a server that would gzip when allowed', async () => {
     ctx.server.route('/text.txt', { body, gzipWhenAccepted: true });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/text.txt')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(ctx.server.requests[0].headers['accept-encoding'], 'identity');
   });
 
   it('downloads chunked responses of unknown length', async () => {
     ctx.server.route('/chunked.bin', { body, chunked: true });
     const done = await runToEnd(ctx.h.task(ctx.server.url('/chunked.bin')));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(done.length, SIZE);
   });
 
@@ -273,7 +260,7 @@ describe('download engine against the fault server', function () {
       ctx.server.route('/named', { body, contentDisposition: `attachment; filename="${asked}"` });
       const done = (await runToEnd(ctx.h.task(ctx.server.url('/named')))) as DownloadRecord;
       assert.deepEqual(await filesIn(ctx.h.dir), [saved]);
-      assert.equal(await sha256OfFile(path.join(ctx.h.dir, saved)), sha256(body));
+      assert.equal(await sha256File(path.join(ctx.h.dir, saved)), sha256(body));
       assert.equal(done.serverName, asked);
     });
   }
@@ -292,7 +279,7 @@ describe('download engine against the fault server', function () {
     await writeFile(outside, 'precious');
     await symlink(outside, path.join(ctx.h.dir, 'planted.bin.part'));
     try {
-      const error = await expectError(runToEnd(ctx.h.task(ctx.server.url('/planted.bin'), { record: { target: path.join(ctx.h.dir, 'planted.bin') } })), 'ERR_UNSAFE_PATH');
+      const error = await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/planted.bin'), { record: { target: path.join(ctx.h.dir, 'planted.bin') } })), 'ERR_UNSAFE_PATH');
       assert.match(error.message, /symbolic link/);
       assert.equal(await readFile(outside, 'utf8'), 'precious');
       assert.equal(existsSync(path.join(ctx.h.dir, 'planted.bin')), false);
@@ -329,7 +316,7 @@ describe('download engine against the fault server', function () {
     const saved = (await ctx.h.store.get(first.record.id)) as DownloadRecord;
     const done = await runToEnd(ctx.h.task(ctx.server.url('/res.bin'), { record: saved }));
     assert.equal(done.target, path.join(ctx.h.dir, 'res.bin'));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.deepEqual(await filesIn(ctx.h.dir), ['res.bin']);
   });
 
@@ -346,23 +333,23 @@ describe('download engine against the fault server', function () {
     await writeFile(path.join(ctx.h.dir, 'over.bin'), 'old');
     const done = await runToEnd(ctx.h.task(ctx.server.url('/over.bin'), { record: { onExisting: 'overwrite' } }));
     assert.equal(done.target, path.join(ctx.h.dir, 'over.bin'));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.deepEqual(await filesIn(ctx.h.dir), ['over.bin']);
   });
 
   it('with skip, fails with ERR_TARGET_EXISTS and leaves the existing file alone', async () => {
     ctx.server.route('/skip.bin', { body });
     await writeFile(path.join(ctx.h.dir, 'skip.bin'), 'mine');
-    await expectError(runToEnd(ctx.h.task(ctx.server.url('/skip.bin'), { record: { onExisting: 'skip' } })), 'ERR_TARGET_EXISTS');
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/skip.bin'), { record: { onExisting: 'skip' } })), 'ERR_TARGET_EXISTS');
     assert.equal(await readFile(path.join(ctx.h.dir, 'skip.bin'), 'utf8'), 'mine');
   });
 
   it('verifies sha256 and keeps nothing under the final name on a mismatch', async () => {
     ctx.server.route('/sum.bin', { body });
-    await expectError(runToEnd(ctx.h.task(ctx.server.url('/sum.bin'), { record: { sha256: sha256(changed) } })), 'ERR_CHECKSUM_MISMATCH');
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/sum.bin'), { record: { sha256: sha256(changed) } })), 'ERR_CHECKSUM_MISMATCH');
     assert.deepEqual(await filesIn(ctx.h.dir), []);
     const ok = await runToEnd(ctx.h.task(ctx.server.url('/sum.bin'), { record: { sha256: sha256(body) } }));
-    assert.equal(await sha256OfFile(ok.target!), sha256(body));
+    assert.equal(await sha256File(ok.target!), sha256(body));
   });
 
   it('pauses through its AbortSignal and resumes from the saved record', async () => {
@@ -379,7 +366,7 @@ describe('download engine against the fault server', function () {
     assert.ok(partSize > 0 && partSize < SIZE);
     assert.equal(saved.segments[0].done, partSize, 'the record counts exactly the bytes written');
     const done = await runToEnd(ctx.h.task(ctx.server.url('/slow.bin'), { record: saved }));
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
     assert.equal(rangeRequests('/slow.bin')[0].headers.range, `bytes=${partSize}-`);
   });
 
@@ -412,7 +399,7 @@ describe('download engine against the fault server', function () {
     };
     const done = await runToEnd(ctx.h.task(ctx.server.url('/stale.bin'), { record }));
     assert.equal(rangeRequests('/stale.bin')[0].headers.range, 'bytes=300000-');
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
   });
 
   it('a record behind the part file cuts the file back and re-fetches the difference', async () => {
@@ -429,6 +416,6 @@ describe('download engine against the fault server', function () {
     };
     const done = await runToEnd(ctx.h.task(ctx.server.url('/behind.bin'), { record }));
     assert.equal(rangeRequests('/behind.bin')[0].headers.range, 'bytes=200000-');
-    assert.equal(await sha256OfFile(done.target!), sha256(body));
+    assert.equal(await sha256File(done.target!), sha256(body));
   });
 });

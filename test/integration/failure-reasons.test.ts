@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { TransferError, type DownloadRecord, type RecordedError } from '../../src/core';
+import type { DownloadRecord, RecordedError } from '../../src/core';
 import { describe as describeRow } from '../../src/vscode/presentation';
 import { fastRetry, filesIn, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
@@ -9,16 +9,7 @@ import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { english } from '../support/l10n';
 import { freePort } from '../support/ports';
 import { startTlsFront } from '../support/proxy-server';
-
-async function failureOf(promise: Promise<unknown>): Promise<TransferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TransferError, String(error));
-    return error;
-  }
-  assert.fail('expected the transfer to fail');
-}
+import { transferErrorOf } from '../support/transfer-errors';
 
 describe('download engine: what the user is told (real sockets)', function () {
   this.timeout(20_000);
@@ -32,7 +23,7 @@ describe('download engine: what the user is told (real sockets)', function () {
       task.onRecord((record) => {
         if (record.state === 'running' && record.lastError?.retry) retries.push(record.lastError);
       });
-      const error = await failureOf(runToEnd(task));
+      const error = await transferErrorOf(runToEnd(task));
       assert.equal(error.code, 'ERR_RETRIES_EXHAUSTED');
       assert.deepEqual(
         retries.map((e) => [e.networkReason, e.retry?.attempt, e.retry?.of]),
@@ -52,7 +43,7 @@ describe('download engine: what the user is told (real sockets)', function () {
       const front = await startTlsFront(ctx.server.url('').replace(/\/$/, ''));
       try {
         const task = ctx.h.task(front.url('/file.bin'), { retry: fastRetry(1) });
-        const error = await failureOf(runToEnd(task));
+        const error = await transferErrorOf(runToEnd(task));
         assert.equal(error.code, 'ERR_TLS_CERTIFICATE');
         const saved = (await ctx.h.store.get(task.record.id)) as DownloadRecord;
         assert.equal(saved.lastError?.networkReason, 'tls-untrusted');
@@ -66,7 +57,7 @@ describe('download engine: what the user is told (real sockets)', function () {
       const body = randomBytesSeeded(2 * 1024 * 1024, 4);
       ctx.server.route('/cut.bin', { body, etag: '"v1"', dropAfter: { bytes: 1024 * 1024, times: 1 } });
       const task = ctx.h.task(ctx.server.url('/cut.bin'), { retry: fastRetry(0) });
-      await failureOf(runToEnd(task));
+      await transferErrorOf(runToEnd(task));
       const saved = (await ctx.h.store.get(task.record.id)) as DownloadRecord;
       assert.match(describeRow({ record: saved }, english), /Retry to continue where it stopped\. · \d+%$/);
     });

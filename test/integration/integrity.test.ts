@@ -3,27 +3,19 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { TransferError, crc32c, type DownloadRecord } from '../../src/core';
+import { crc32c, type DownloadRecord } from '../../src/core';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
 import { assertBuilt, runCli } from '../support/cli';
 import { filesIn, pauseWhen, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
+import { rejectsWithCode } from '../support/transfer-errors';
 
 const SIZE = 1024 * 1024;
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const sha512 = (data: Buffer) => createHash('sha512').update(data).digest('hex');
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 const WRONG = sha256(Buffer.from('not the file'));
-
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<TransferError> {
-  let caught: unknown;
-  await promise.catch((error: unknown) => (caught = error));
-  assert.ok(caught instanceof TransferError, `expected ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
 
 describe('files that verify themselves: digest headers (fault server)', function () {
   const ctx = eachTest({ server: faultServer, h: harness });
@@ -42,7 +34,7 @@ describe('files that verify themselves: digest headers (fault server)', function
   it('a bad Repr-Digest fails with ERR_CHECKSUM_MISMATCH naming it, and nothing gets the final name', async () => {
     ctx.server.route('/f.bin', { body, headers: { 'Repr-Digest': `sha-256=:${b64(WRONG)}:` } });
     const task = ctx.h.task(ctx.server.url('/f.bin'));
-    await rejectsWith(runToEnd(task), 'ERR_CHECKSUM_MISMATCH', /sha256 from Repr-Digest/);
+    await rejectsWithCode(runToEnd(task), 'ERR_CHECKSUM_MISMATCH', /sha256 from Repr-Digest/);
     assert.deepEqual(await filesIn(ctx.h.dir), [], 'neither the final name nor the part file remains');
     assert.equal(task.record.state, 'failed');
   });
@@ -53,7 +45,7 @@ describe('files that verify themselves: digest headers (fault server)', function
     assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'Digest' }]);
 
     ctx.server.route('/bad.bin', { body, headers: { Digest: `SHA-256=${b64(WRONG)}` } });
-    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /sha256 from Digest/);
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /sha256 from Digest/);
     assert.ok(!existsSync(path.join(ctx.h.dir, 'bad.bin')));
   });
 
@@ -61,7 +53,7 @@ describe('files that verify themselves: digest headers (fault server)', function
     ctx.server.route('/good.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(sha256(body))}:` } });
     assert.deepEqual((await runToEnd(ctx.h.task(ctx.server.url('/good.bin')))).verified, [{ algorithm: 'sha256', source: 'Content-Digest' }]);
     ctx.server.route('/bad.bin', { body, fullHeaders: { 'Content-Digest': `sha-256=:${b64(WRONG)}:` } });
-    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /Content-Digest/);
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /Content-Digest/);
   });
 
   it('X-Goog-Hash crc32c and md5 verify; a wrong crc32c fails', async () => {
@@ -72,7 +64,7 @@ describe('files that verify themselves: digest headers (fault server)', function
       { algorithm: 'md5', source: 'X-Goog-Hash' },
     ]);
     ctx.server.route('/bad.bin', { body, headers: { 'X-Goog-Hash': `crc32c=${b64('01020304')}` } });
-    await rejectsWith(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /crc32c from X-Goog-Hash/);
+    await rejectsWithCode(runToEnd(ctx.h.task(ctx.server.url('/bad.bin'))), 'ERR_CHECKSUM_MISMATCH', /crc32c from X-Goog-Hash/);
   });
 
   for (const [what, hex, verifies] of [
@@ -93,7 +85,7 @@ describe('files that verify themselves: digest headers (fault server)', function
         assert.equal(sha256(await readFile(done.target!)), sha256(body));
         assert.deepEqual(done.verified, [{ algorithm: 'sha256', source: 'Repr-Digest' }]);
       } else {
-        await rejectsWith(runToEnd(resumed), 'ERR_CHECKSUM_MISMATCH', /Repr-Digest/);
+        await rejectsWithCode(runToEnd(resumed), 'ERR_CHECKSUM_MISMATCH', /Repr-Digest/);
         assert.deepEqual(await filesIn(ctx.h.dir), []);
       }
       const last = ctx.server.requests[ctx.server.requests.length - 1];
@@ -188,7 +180,7 @@ describe('files that verify themselves: checksum files (nginx)', function () {
   });
 
   it('a wrong <name>.sha256 fails with ERR_CHECKSUM_MISMATCH naming the file, and nothing gets the final name', async () => {
-    await rejectsWith(runToEnd(ctx.h.task(nginx.url('side-bad/app.tar.gz'), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from app\.tar\.gz\.sha256/);
+    await rejectsWithCode(runToEnd(ctx.h.task(nginx.url('side-bad/app.tar.gz'), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from app\.tar\.gz\.sha256/);
     assert.deepEqual(await filesIn(ctx.h.dir), []);
   });
 
@@ -205,7 +197,7 @@ describe('files that verify themselves: checksum files (nginx)', function () {
     });
 
     it(`SHA256SUMS in ${format} format with a wrong entry fails with ERR_CHECKSUM_MISMATCH naming SHA256SUMS`, async () => {
-      await rejectsWith(runToEnd(ctx.h.task(nginx.url(`${dir}-bad/app.tar.gz`), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from SHA256SUMS/);
+      await rejectsWithCode(runToEnd(ctx.h.task(nginx.url(`${dir}-bad/app.tar.gz`), discovering)), 'ERR_CHECKSUM_MISMATCH', /sha256 from SHA256SUMS/);
       assert.deepEqual(await filesIn(ctx.h.dir), []);
       // The other files of the same list are fine.
       const other = await runToEnd(ctx.h.task(nginx.url(`${dir}-bad/app.zip`), discovering));
@@ -214,7 +206,7 @@ describe('files that verify themselves: checksum files (nginx)', function () {
   }
 
   it('two checksum files that disagree are ERR_CHECKSUM_CONFLICT naming both; nothing gets the final name', async () => {
-    await rejectsWith(runToEnd(ctx.h.task(nginx.url('conflict/app.tar.gz'), discovering)), 'ERR_CHECKSUM_CONFLICT', /app\.tar\.gz\.sha256.*SHA256SUMS|SHA256SUMS.*app\.tar\.gz\.sha256/);
+    await rejectsWithCode(runToEnd(ctx.h.task(nginx.url('conflict/app.tar.gz'), discovering)), 'ERR_CHECKSUM_CONFLICT', /app\.tar\.gz\.sha256.*SHA256SUMS|SHA256SUMS.*app\.tar\.gz\.sha256/);
     assert.ok(!existsSync(path.join(ctx.h.dir, 'app.tar.gz')));
   });
 

@@ -1,5 +1,5 @@
 /** Shared set-up for upload tests: a temp folder, files with known content, the engine wired up. */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
@@ -14,6 +14,9 @@ import {
 } from '../../src/core';
 import { FAST_RETRY } from './engine';
 import { createEngineParts, type HarnessParts } from './engine-parts';
+import { sha256 } from './fault-server';
+
+export { sha256 };
 
 export interface UploadHarness extends HarnessParts {
   /** Writes `size` random bytes to `name`; returns the path and the content's sha256. */
@@ -25,7 +28,6 @@ export interface UploadHarness extends HarnessParts {
   ): Promise<UploadTask>;
 }
 
-export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 export async function createUploadHarness(): Promise<UploadHarness> {
   const { logger, ...parts } = await createEngineParts('rt-up-', 20_000);
