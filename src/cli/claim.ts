@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { AbortError, ClaimedStore, TransferClaim, type Disposable, type TransferStore } from '../core';
+import { AbortError, ClaimedStore, TransferClaim, removeStaleClaimsOf, type Disposable, type TransferClaimOptions, type TransferRecord, type TransferStore } from '../core';
 
 /** Heartbeats well inside the staleness limit (30 s), so a live run is never taken over. */
 const RENEW_EVERY_MS = 5_000;
@@ -14,9 +14,20 @@ export class CommandClaim {
   /** The store the task saves through: every save confirms the claim first. */
   readonly store: TransferStore;
 
+  private readonly options: TransferClaimOptions;
+
   constructor(storePath: string, records: TransferStore) {
-    this.claim = new TransferClaim({ owner: `command line (pid ${process.pid} on ${os.hostname()})`, recordResource: () => storePath });
+    this.options = { owner: `command line (pid ${process.pid} on ${os.hostname()})`, recordResource: () => storePath };
+    this.claim = new TransferClaim(this.options);
     this.store = new ClaimedStore(records, this.claim, (record) => record);
+  }
+
+  /**
+   * Deletes the claim files a killed run left on what `record` writes (ours stay until release):
+   * a run that only finishes up claims nothing that would have replaced them.
+   */
+  removeStale(record: TransferRecord): Promise<void> {
+    return removeStaleClaimsOf(record, this.options);
   }
 
   /** Claims the record before reading it; throws ERR_RUNNING_ELSEWHERE while another run holds it. */

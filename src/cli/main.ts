@@ -189,7 +189,8 @@ async function get(command: GetCommand): Promise<number> {
   return whileClaimed(storePath, id, async (claim, records) => {
     const existing = (await records.get(id)) as DownloadRecord | undefined;
     if (existing?.kind === 'download' && (await finishCompletedDownload(existing))) {
-      // The previous run finished the file but was stopped before it removed its record.
+      // The previous run finished the file but was stopped before it removed its record and claims.
+      await claim.removeStale(existing);
       await claim.store.delete(id);
       process.stdout.write(`${existing.target}\n`);
       return 0;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
@@ -131,9 +133,17 @@ describe('CLI get', function () {
     assert.ok(fileRequests[1].headers.range, 'second run sent Range');
   });
 
+  /** The pid of a process that has exited. */
+  const deadPid = () =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.once('exit', () => resolve(child.pid!));
+    });
+
   /**
    * The disk as a run killed during the final rename leaves it (found by the chaos soak): the
-   * part file and the final name are two links of the finished file, the record says `state`.
+   * part file and the final name are two links of the finished file, the record says `state`,
+   * and the killed run's claim files are still there.
    */
   async function killedDuringRename(state: 'running' | 'completed', claimed: number): Promise<string> {
     ctx.server.route('/done.bin', { body, etag: '"d1"' });
@@ -151,6 +161,9 @@ describe('CLI get', function () {
       acceptRanges: true,
       segments: [{ start: 0, end: SIZE, done: claimed }],
     });
+    const holder = JSON.stringify({ owner: 'command line (killed)', pid: await deadPid(), host: os.hostname(), nonce: '0123456789abcdef' });
+    await writeFile(path.join(ctx.dir, `.${id}.transfer.json.claim.1`), holder);
+    await writeFile(`${target}.part.claim.1`, holder);
     return target;
   }
 
@@ -166,7 +179,7 @@ describe('CLI get', function () {
       const result = await runCli(['get', ctx.server.url('/done.bin'), '-o', target]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim(), target);
-      assert.deepEqual(await readdir(ctx.dir), ['out.bin'], 'no "out (1).bin", no part file, no record');
+      assert.deepEqual(await readdir(ctx.dir), ['out.bin'], 'no "out (1).bin", no part file, no record, no claim file');
       assert.equal(sha256(await readFile(target)), sha256(body));
       assert.equal(ctx.server.totalBodyBytesSent(), 0, 'nothing downloaded again');
     });

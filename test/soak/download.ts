@@ -330,7 +330,7 @@ class DownloadScenarioRun {
     const known = new Set([base, `${base}.part`, `${base}.part.new`]);
     // A record file, a claim file, or the temporary file of a write or a claim a kill interrupted
     // may stay until success; after it, nothing but the file may: claim files included.
-    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$|\.claim\.\d+(\.[0-9a-f]+\.tmp)?$/.test(name));
+    const strays = names.filter((name) => !known.has(name) && !/\.transfer\.json(\.\d+\.[0-9a-f]+\.tmp)?$|\.claim\.\d+(\.\d+)?(\.[0-9a-f]+\.tmp)?$/.test(name));
     if (strays.length > 0) findings.violation(step, `unexpected files ${JSON.stringify(strays)}`);
     if (succeeded && names.join('/') !== base) findings.violation(step, `left behind after success: ${JSON.stringify(names)}`);
     if (existsSync(this.target)) {

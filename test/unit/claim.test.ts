@@ -98,6 +98,17 @@ describe('claim files', () => {
     assert.deepEqual(await fs.readdir(dir), ['movie.mkv.part.claim.1.00c0ffee.tmp'], 'the live contender keeps its file');
   });
 
+  it('removes a claim temporary file its process was killed before writing into, judged by the pid in its name', async () => {
+    const gone = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.once('exit', () => resolve(child.pid!));
+    });
+    await fs.writeFile(`${resource}.claim.1.${gone}.0badc0de.tmp`, '');
+    await fs.writeFile(`${resource}.claim.1.${process.pid}.00c0ffee.tmp`, '');
+    await removeStaleClaims(resource, as('remover'));
+    assert.deepEqual(await fs.readdir(dir), [`movie.mkv.part.claim.1.${process.pid}.00c0ffee.tmp`], 'a live contender keeps its file');
+  });
+
   it('a claim file being written (empty) counts as held, not as free', async () => {
     await fs.writeFile(`${resource}.claim.1`, '');
     const attempt = await acquireClaim(resource, as('late'));

@@ -153,17 +153,21 @@ export async function removeStaleClaims(resource: string, options: ClaimOptions)
 
 /**
  * Deletes the temporary files of claims that were never linked into place: a process killed
- * while claiming leaves `<resource>.claim.<n>.<hex>.tmp`. Its holder is judged like a claim's
- * (process gone, or heartbeat older than the stale window; one never written has only its age):
- * a contender in the middle of claiming keeps its file.
+ * while claiming leaves `<resource>.claim.<n>.<pid>.<hex>.tmp`. Its holder is judged like a
+ * claim's (process gone, or heartbeat older than the stale window); one killed before it wrote
+ * a byte is judged by the pid in its name. A contender in the middle of claiming keeps its file.
  */
 async function removeStaleTemporaries(resource: string, rules: ClaimRules): Promise<void> {
-  const pattern = new RegExp(`^${escapeRegExp(path.basename(resource))}\\.claim\\.\\d+\\.[0-9a-f]+\\.tmp$`);
+  // The pid is absent from the names of older versions.
+  const pattern = new RegExp(`^${escapeRegExp(path.basename(resource))}\\.claim\\.\\d+\\.(?:(\\d+)\\.)?[0-9a-f]+\\.tmp$`);
   for (const name of await namesBeside(resource)) {
-    if (!pattern.test(name)) continue;
+    const match = pattern.exec(name);
+    if (!match) continue;
     const file = path.join(path.dirname(resource), name);
     const holder = await readHolder(file).catch(() => undefined);
-    if (holder && rules.isStale(holder)) await fs.rm(file, { force: true }).catch(() => undefined);
+    if (!holder) continue;
+    const unwritten = holder.pid === 0 && match[1] !== undefined;
+    if (rules.isStale(unwritten ? { ...holder, pid: Number(match[1]), host: rules.host } : holder)) await fs.rm(file, { force: true }).catch(() => undefined);
   }
 }
 
@@ -191,7 +195,7 @@ export async function acquireClaim(resource: string, options: ClaimOptions): Pro
     const generation = (top ?? 0) + 1;
     const nonce = randomBytes(8).toString('hex');
     const content = JSON.stringify({ owner: options.owner, pid: rules.pid, host: rules.host, nonce });
-    if (!(await createExclusively(claimFile(resource, generation), content, rules.now()))) continue;
+    if (!(await createExclusively(claimFile(resource, generation), content, rules.now(), rules.pid))) continue;
     const claim = new FileClaim(resource, generation, nonce, rules);
     // Older generations belong to holders that are gone; their files only confuse readers.
     await Promise.all(existing.map((old) => fs.rm(claimFile(resource, old), { force: true }).catch(() => undefined)));
@@ -206,8 +210,9 @@ export async function acquireClaim(resource: string, options: ClaimOptions): Pro
  * temporary name and hard-linked into place, so no reader ever sees it empty or with a wrong age;
  * where hard links are unsupported (FAT), O_EXCL with a short window of an empty file.
  */
-async function createExclusively(file: string, content: string, now: number): Promise<boolean> {
-  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+async function createExclusively(file: string, content: string, now: number, pid: number): Promise<boolean> {
+  // The pid in the name judges a temporary file whose process was killed before it wrote a byte.
+  const temporary = `${file}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await fs.writeFile(temporary, content, { flag: 'wx' });
     await fs.utimes(temporary, now / 1000, now / 1000);
