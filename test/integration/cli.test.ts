@@ -5,7 +5,7 @@ import { link, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, partFileLongerThan, runCli, startCli, waitFor } from '../support/cli';
 import { freePort } from '../support/ports';
 import { eachTest, faultServer, tempDir } from '../support/each-test';
 import { JsonFileTransferStore, newDownloadRecord } from '../../src/core';
@@ -70,10 +70,7 @@ describe('CLI get', function () {
   it('resumes after SIGKILL when the same command runs again', async () => {
     ctx.server.route('/slow.bin', { body, etag: '"k1"', rateBytesPerSec: 2 * 1024 * 1024 });
     const target = path.join(ctx.dir, 'slow.bin');
-    const first = startCli(['get', ctx.server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret']);
-    await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 1024 * 1024);
-    first.child.kill('SIGKILL');
-    assert.equal((await first.result).signal, 'SIGKILL');
+    await killCliWhen(['get', ctx.server.url('/slow.bin'), '-o', target, '--header', 'Authorization: Bearer s3cret'], () => partFileLongerThan(target, 1024 * 1024));
     assert.ok(!existsSync(target), 'an interrupted download never has the final name');
     const state = (await readdir(ctx.dir)).find((name) => name.endsWith('.transfer.json'));
     assert.ok(state, 'a resumable record sits next to the part file');
@@ -232,10 +229,7 @@ describe('CLI get', function () {
     it('a run killed with SIGKILL leaves a claim that the next run takes over at once (its process is gone)', async () => {
       ctx.server.route('/killed.bin', { body, etag: '"k9"', rateBytesPerSec: 2 * 1024 * 1024 });
       const target = path.join(ctx.dir, 'killed.bin');
-      const first = startCli(['get', ctx.server.url('/killed.bin'), '-o', target]);
-      await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 512 * 1024);
-      first.child.kill('SIGKILL');
-      await first.result;
+      await killCliWhen(['get', ctx.server.url('/killed.bin'), '-o', target], () => partFileLongerThan(target, 512 * 1024));
       assert.ok((await readdir(ctx.dir)).some((name) => name.endsWith('.part.claim.1')), 'the dead run\'s claim is still there');
       const started = Date.now();
       const second = await runCli(['get', ctx.server.url('/killed.bin'), '-o', target]);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytesSeeded, sha256, type FaultServer, type RouteOptions } from '../support/fault-server';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, partFileLongerThan, runCli, waitFor } from '../support/cli';
 import { eachTest, faultServer, tempDir } from '../support/each-test';
 
 const SIZE = 4 * 1024 * 1024;
@@ -32,10 +32,7 @@ function signer(storage: FaultServer, ttlMs: number) {
 
 /** Starts `get url -o target` and kills it once a quarter of the file is on disk. */
 async function killMidway(url: string, target: string, extra: string[] = []): Promise<void> {
-  const run = startCli(['get', url, '-o', target, '--no-checksum-discovery', ...extra]);
-  await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > SIZE / 4);
-  run.child.kill('SIGKILL');
-  assert.equal((await run.result).signal, 'SIGKILL');
+  await killCliWhen(['get', url, '-o', target, '--no-checksum-discovery', ...extra], () => partFileLongerThan(target, SIZE / 4));
 }
 
 describe('links that expire (CLI)', function () {

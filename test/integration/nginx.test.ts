@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DownloadRecord } from '../../src/core';
 import { sha256 } from '../support/fault-server';
 import { generateFile, nginxAvailable, startNginx, type NginxServer } from '../support/nginx';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, partFileLongerThan, runCli, startCli, waitFor } from '../support/cli';
 import { pauseWhen, runToEnd } from '../support/engine';
 import { eachTest, harness } from '../support/each-test';
 import { sha256File } from '../../src/core/download/part-file';
@@ -109,10 +108,7 @@ describe('against a real nginx', function () {
       const target = path.join(dir, 'big.bin');
       const url = nginx.url('limited/big.bin');
       const before = (await nginx.accessLog()).length;
-      const first = startCli(['get', url, '-o', target]);
-      await waitFor(async () => existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > 16 * MiB, 60_000);
-      first.child.kill('SIGKILL');
-      await first.result;
+      await killCliWhen(['get', url, '-o', target], () => partFileLongerThan(target, 16 * MiB), 60_000);
       const second = await runCli(['get', url, '-o', target]);
       assert.equal(second.code, 0, second.stderr);
       assert.equal(sha256(await readFile(target)), fileSha);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, runCli } from '../support/cli';
 import { apacheAvailable, startApache, type ApacheServer } from '../support/apache';
 import { generateFile } from '../support/nginx';
 import { startThrottleProxy } from '../support/throttle-proxy';
@@ -77,10 +77,7 @@ describe('upload: PUT with Content-Range against Apache httpd mod_dav', function
     const proxy = ctx.closeAfter(await startThrottleProxy(Number(new URL(apache.origin).port), 16 * MiB));
     const url = `${proxy.origin}/dav-big.bin`;
 
-    const first = startCli(['put', file, url]);
-    await waitFor(async () => ((await apache.sizeOf('dav-big.bin')) ?? 0) >= 20 * MiB, 30_000);
-    first.child.kill('SIGKILL');
-    assert.equal((await first.result).signal, 'SIGKILL');
+    await killCliWhen(['put', file, url], async () => ((await apache.sizeOf('dav-big.bin')) ?? 0) >= 20 * MiB, 30_000);
     const logBefore = (await apache.accessLog()).length;
 
     proxy.setRate(Number.POSITIVE_INFINITY);

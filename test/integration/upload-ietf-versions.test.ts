@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { inMemoryIetfVersions, type UploadRecord } from '../../src/core';
 import { append, onlyUpload, startIetfServer } from '../support/ietf-server';
 import { run } from '../support/upload-harness';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, runCli } from '../support/cli';
 import { startThrottleProxy } from '../support/throttle-proxy';
 import { eachTest, uploadHarness, closeAfterTest } from '../support/each-test';
 
@@ -44,10 +44,7 @@ describe('upload: IETF draft interop versions', function () {
         const proxy = ctx.closeAfter(await startThrottleProxy(Number(new URL(server.origin).port), 8 * MiB));
         const { file, sha256 } = await ctx.h.file('killed.bin', size);
         const endpoint = `${proxy.origin}/files`;
-        const first = startCli(['put', file, endpoint, '--protocol', 'ietf']);
-        await waitFor(() => [...server.uploads.values()].some((u) => u.size >= MiB), 30_000);
-        first.child.kill('SIGKILL');
-        assert.equal((await first.result).signal, 'SIGKILL');
+        await killCliWhen(['put', file, endpoint, '--protocol', 'ietf'], () => [...server.uploads.values()].some((u) => u.size >= MiB), 30_000);
         const atKill = onlyUpload(server).size;
         assert.ok(atKill > 0 && atKill < size, `killed mid-way (server had ${atKill})`);
         proxy.setRate(Number.POSITIVE_INFINITY);

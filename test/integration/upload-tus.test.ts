@@ -3,7 +3,7 @@ import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { type UploadRecord } from '../../src/core';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, killCliWhen, runCli, waitFor } from '../support/cli';
 import { generateFile } from '../support/nginx';
 import { startThrottleProxy } from '../support/throttle-proxy';
 import { startTusServer } from '../support/tus-server';
@@ -23,11 +23,7 @@ describe('upload: tus 1.0 against @tus/server', function () {
     const proxy = ctx.closeAfter(await startThrottleProxy(ctx.server.port, 16 * MiB));
     const endpoint = `${proxy.origin}/files/`;
 
-    const first = startCli(['put', file, endpoint]);
-    await waitFor(async () => ((await ctx.server.uploadFile())?.size ?? 0) >= 8 * MiB, 30_000);
-    first.child.kill('SIGKILL');
-    const killed = await first.result;
-    assert.equal(killed.signal, 'SIGKILL');
+    await killCliWhen(['put', file, endpoint], async () => ((await ctx.server.uploadFile())?.size ?? 0) >= 8 * MiB, 30_000);
     const atKill = (await ctx.server.uploadFile())?.size ?? 0;
     assert.ok(atKill > 0 && atKill < size, `killed mid-way (server had ${atKill})`);
     const storeFiles = (await readdir(ctx.h.dir)).filter((name) => name.endsWith('.transfer.json'));
@@ -57,10 +53,7 @@ describe('upload: tus 1.0 against @tus/server', function () {
     await generateFile(file, 16 * MiB, 1);
     const proxy = ctx.closeAfter(await startThrottleProxy(ctx.server.port, 8 * MiB));
     const endpoint = `${proxy.origin}/files/`;
-    const first = startCli(['put', file, endpoint]);
-    await waitFor(async () => ((await ctx.server.uploadFile())?.size ?? 0) >= 2 * MiB, 30_000);
-    first.child.kill('SIGKILL');
-    await first.result;
+    await killCliWhen(['put', file, endpoint], async () => ((await ctx.server.uploadFile())?.size ?? 0) >= 2 * MiB, 30_000);
 
     const expected = await generateFile(file, 12 * MiB, 2);
     proxy.setRate(Number.POSITIVE_INFINITY);

@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
@@ -43,4 +45,23 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Starts the CLI with `args` and kills it with SIGKILL, as a crash would, once `ready()` holds;
+ * resolves when it has died of that. It is killed as well when `ready()` never comes.
+ */
+export async function killCliWhen(args: string[], ready: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void> {
+  const run = startCli(args);
+  try {
+    await waitFor(ready, timeoutMs);
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  assert.equal((await run.result).signal, 'SIGKILL');
+}
+
+/** Whether the part file of `target` holds more than `bytes` bytes yet. */
+export async function partFileLongerThan(target: string, bytes: number): Promise<boolean> {
+  return existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > bytes;
 }
