@@ -133,6 +133,22 @@ describe('transfer manager', function () {
     assert.equal(describeRow(manager.get('m')!, english), 'Failed: The downloaded file does not match the sha256 you gave.');
   });
 
+  it('an older copy of a finished transfer handed back by the store neither runs it again nor stays', async () => {
+    server.route('/s', { body, etag: '"s"' });
+    const manager = createManager();
+    await manager.add(record('s'));
+    await waitFor(() => stateOf(manager, 's') === 'completed', 30_000);
+    const done = (await store.get('s'))!;
+    // What a shared, lazily flushed globalState can hand back: the save before the last.
+    await store.put({ ...done, state: 'running', lease: undefined, updatedAt: done.updatedAt - 1 });
+    const requests = server.requests.length;
+    await waitFor(async () => (await store.get('s'))?.state === 'completed', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a few more refreshes (every 100 ms here)
+    assert.equal(stateOf(manager, 's'), 'completed');
+    assert.equal(server.requests.length, requests, 'no request after the download completed');
+    assert.deepEqual(await readdir(dir), ['s']);
+  });
+
   it('cancel deletes the partial data but keeps the row; remove forgets it', async () => {
     server.route('/c', { body, etag: '"c"', rateBytesPerSec: 1024 * 1024 });
     const manager = createManager();

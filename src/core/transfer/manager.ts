@@ -602,6 +602,14 @@ export class TransferManager implements Disposable {
         }
         continue;
       }
+      if (latest.updatedAt < entry.record.updatedAt && latest.machine?.id === entry.record.machine?.id) {
+        // An older copy than the one this window holds (globalState is shared and flushed lazily,
+        // and has handed back the save before the last) is no news. Adopting it rolled a completed
+        // download back to "running" and downloaded it again as "name (1)": put ours back instead.
+        this.logger.warn(`[${latest.id}] the store returned an older copy of the record: saving the current one again`);
+        await this.save(entry.record).catch(() => undefined);
+        continue;
+      }
       const changed = latest.updatedAt !== entry.record.updatedAt || latest.machine?.id !== entry.record.machine?.id;
       if (!changed && entry.held !== 'running-elsewhere' && !isOnAnotherMachine(entry)) continue;
       entry.record = latest;
