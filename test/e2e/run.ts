@@ -49,6 +49,7 @@ import { uiTests } from './ui/transfers.ui';
 import { linkUiTests } from './ui/links.ui';
 import { detailsUiTests } from './ui/details.ui';
 import { verifyUiTests } from './ui/verify.ui';
+import { updateLinkUiTests } from './ui/update-link.ui';
 import { windowUiTests } from './ui/windows.ui';
 import { UPLOAD_RATE_BYTES_PER_SEC, uploadUiTests } from './ui/upload.ui';
 import { reloadUiTests } from './ui/reloads.ui';
@@ -212,7 +213,7 @@ async function runUi(cs: CodeServer, servers: E2eServers, tus: E2eTusServer): Pr
     say(`workbench ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const ctx = { page, servers, workspace, shotsDir: OUTPUT, userDataDir: cs.userDataDir, log: (m: string) => console.log(`      ${m}`) };
     const failed = new Set<string>();
-    for (const test of [...uiTests(), ...linkUiTests(), ...detailsUiTests(), ...verifyUiTests(), ...uploadUiTests(tus), ...reloadUiTests(tus), ...machineUiTests(), ...windowUiTests()]) {
+    for (const test of [...uiTests(), ...linkUiTests(), ...detailsUiTests(), ...verifyUiTests(), ...updateLinkUiTests(), ...uploadUiTests(tus), ...reloadUiTests(tus), ...machineUiTests(), ...windowUiTests()]) {
       const id = test.name.split(' ')[0];
       if (UI_GREP && !UI_GREP.test(test.name)) continue;
       const t = Date.now();
