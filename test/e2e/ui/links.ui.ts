@@ -139,7 +139,9 @@ export function linkUiTests(): UiTest[] {
       name: 'B10 Limit Speed… on a running row: the row shows the limit and the download slows to it; lifting it lets it finish',
       async run(ctx) {
         const { page, servers } = ctx;
-        const file = servers.serve({ path: '/ui/limited.bin', size: 24 * MiB, seed: 113, rateBytesPerSec: 4 * MiB });
+        // Slow enough per connection (about 2 MiB/s over 4) that the download is still running
+        // when the limit is set on a loaded machine, and fast enough that 256 KiB/s is clearly lower.
+        const file = servers.serve({ path: '/ui/limited.bin', size: 24 * MiB, seed: 113, rateBytesPerSec: 512 * 1024 });
         await runCommand(page, 'Transfers: Download URL…', { timeoutMs: 60000 });
         await fillInput(page, file.url, { placeholder: 'https://example.com/' });
         await waitForRow(page, 'limited.bin', (l) => /\d+%/.test(l), 'running');
@@ -155,6 +157,9 @@ export function linkUiTests(): UiTest[] {
         await screenshot(page, ctx.shotsDir, '9-speed-limit');
         await contextMenu(page, transferRow(page, 'limited.bin'), 'Limit Speed…');
         await fillInput(page, '0', { placeholder: '4M' });
+        await waitForRow(page, 'limited.bin', (l) => !/limit 256 KiB\/s/.test(l), 'no longer showing the limit');
+        // The limit is gone; the server's own pace is not under test, so let it finish at full speed.
+        servers.fault.setRate(file.path, undefined);
         await waitForRow(page, 'limited.bin', (l) => /Completed/.test(l), 'completed', 60000);
         checkFile(ctx, file, 'limited.bin');
       },
