@@ -24,6 +24,8 @@ const FILE_SEED = 201;
 const FILE_NAME = 'upload-56MiB.bin';
 /** Client → tus server rate of the throttle proxy. */
 export const UPLOAD_RATE_BYTES_PER_SEC = 5 * MiB;
+/** The rate while the window reloads: the old extension host cannot finish the upload meanwhile. */
+const RELOAD_RATE_BYTES_PER_SEC = 256 * 1024;
 
 /** Titles and placeholders of the upload prompts (src/vscode/upload.ts, package.nls.json). */
 export const MENU_ENTRY = 'Upload to…';
@@ -130,8 +132,15 @@ export function uploadUiTests(tus: E2eTusServer): UiTest[] {
         const atReload = (await tus.uploads())[0]?.size ?? 0;
         assert(atReload < FILE_SIZE, `still running at the reload (the server holds ${atReload} of ${FILE_SIZE} bytes)`);
         ctx.log(`server holds ${before.size} bytes; reloading at ${atReload} bytes (${Math.round((100 * atReload) / FILE_SIZE)}%)`);
+        // The old extension host goes on for a moment during the reload, which takes up to 19 s on a
+        // busy machine: at 5 MiB/s it could send the rest before the new window came, and B5 then
+        // waited in vain for the row to run again. Slow until the new window asks where to go on.
+        tus.setRate(RELOAD_RATE_BYTES_PER_SEC);
         await reloadWindow(page);
         const t = Date.now();
+        // Only a new window asks the server's offset: from here the old one is gone or going.
+        await waitFor(() => tus.requests().some((r) => r.seq >= seq && r.method === 'HEAD'), 'a HEAD from the new window', 60000, 100);
+        tus.setRate(UPLOAD_RATE_BYTES_PER_SEC);
 
         const after = await waitForRow(page, FILE_NAME, (l) => isRunningRow(l) && (percentOf(l) ?? 0) > 0, 'running again after the reload', 60000);
         ctx.log(`after reload (${Date.now() - t} ms): "${after}"`);
