@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import {
+  DownloadTask,
   TransferError,
+  TransferManager,
   checkLink,
+  newDownloadRecord,
   continueWithLink,
   headersForOrigin,
   partPathFor,
@@ -12,6 +15,7 @@ import {
 import { randomBytesSeeded, sha256, type RouteOptions } from '../support/fault-server';
 import { fastRetry, runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness } from '../support/each-test';
+import { waitFor } from '../support/cli';
 
 const SIZE = 1024 * 1024 + 321;
 const CUT = 400 * 1024;
@@ -137,5 +141,56 @@ describe('Update Link: a new link for an unfinished download', function () {
     const before = await failedPartWay({ body, etag: '"s1"' });
     ctx.fresh.route('/share/f.bin', { body, refuse: () => ({ status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' }) });
     await assert.rejects(checkLink(ctx.h.http, before, ctx.fresh.url('/share/f.bin?X-Amz-Signature=abc')), (e: unknown) => e instanceof TransferError && e.code === 'ERR_LINK_EXPIRED');
+  });
+});
+
+describe('Update Link through the transfer manager', function () {
+  this.timeout(30_000);
+  const ctx = eachTest({ old: faultServer, fresh: faultServer, h: harness });
+  const body = randomBytesSeeded(2 * SIZE, 211);
+
+  function manager(): TransferManager {
+    return new TransferManager({
+      store: ctx.h.store,
+      createRunner: (record, runner) => new DownloadTask(record as DownloadRecord, { http: ctx.h.http, store: runner.store, guard: runner.guard, retry: fastRetry(2) }),
+    });
+  }
+
+  it('a running download is paused first, then continues from the new link; the old link is asked nothing more', async () => {
+    ctx.old.route('/f.bin', { body, etag: '"m1"', rateBytesPerSec: 1024 * 1024 });
+    ctx.fresh.route('/share/f.bin', { body, etag: '"m1"' });
+    const transfers = manager();
+    try {
+      const { record } = await transfers.add(newDownloadRecord({ id: 'm', url: ctx.old.url('/f.bin'), targetDir: ctx.h.dir, now: Date.now() }));
+      await waitFor(() => transfers.get('m')?.record.state === 'running' && (transfers.get('m')?.progress?.bytes ?? 0) > 256 * 1024);
+      const comparison = await checkLink(ctx.h.http, transfers.get('m')!.record as DownloadRecord, ctx.fresh.url('/share/f.bin'));
+      assert.equal(comparison.verdict, 'same');
+      assert.equal(await transfers.replaceLink(record.id, (current) => continueWithLink(current, comparison)), true);
+      const oldRequests = ctx.old.requests.length;
+      await waitFor(() => transfers.get('m')?.record.state === 'completed');
+      const done = transfers.get('m')!.record as DownloadRecord;
+      assert.equal(sha256(await readFile(done.target!)), sha256(body));
+      assert.equal(done.url, ctx.fresh.url('/share/f.bin'));
+      assert.equal(ctx.old.requests.length, oldRequests, 'nothing more was asked of the old link');
+      const resume = ctx.fresh.requests.find((r) => r.headers.range !== undefined && r.headers.range !== 'bytes=0-0');
+      assert.match(String(resume?.headers.range), /^bytes=[1-9]\d*-$/);
+      assert.equal(resume?.status, 206);
+      assert.ok(ctx.old.totalBodyBytesSent() + ctx.fresh.totalBodyBytesSent() < 1.5 * body.length);
+    } finally {
+      await transfers.shutdown();
+    }
+  });
+
+  it('a completed download takes no new link', async () => {
+    ctx.old.route('/f.bin', { body, etag: '"m1"' });
+    const transfers = manager();
+    try {
+      await transfers.add(newDownloadRecord({ id: 'c', url: ctx.old.url('/f.bin'), targetDir: ctx.h.dir, now: Date.now() }));
+      await waitFor(() => transfers.get('c')?.record.state === 'completed');
+      assert.equal(await transfers.replaceLink('c', (current) => startOverWithLink(current, ctx.fresh.url('/x'), 'test')), false);
+      assert.equal(transfers.get('c')?.record.url, ctx.old.url('/f.bin'));
+    } finally {
+      await transfers.shutdown();
+    }
   });
 });
