@@ -12,7 +12,9 @@ import * as vscode from 'vscode';
 import type { DownloadRecord, TransferSnapshot, TransferState } from '../../../src/core';
 import type { ResumableTransfersApi } from '../../../src/vscode/api';
 import { startIetfServer } from '../../support/ietf-server';
-import { startRecordingProxy } from '../../support/proxy-server';
+import { startFaultServer, type FaultServer } from '../../support/fault-server';
+import { startMixedFront, startRecordingProxy, type MixedFront } from '../../support/proxy-server';
+import { createTestCa, type TestCa } from '../../support/test-ca';
 import { ServersClient, startE2eServers, type E2eServers, type FileSpec, type LoggedRequest, type ServedFile } from '../support/servers';
 
 const EXTENSION_ID = 'resumable-transfers.resumable-transfers';
@@ -20,6 +22,7 @@ const CMD = {
   downloadUrl: 'resumableTransfers.downloadUrl',
   pause: 'resumableTransfers.pause',
   resume: 'resumableTransfers.resume',
+  setHeader: 'resumableTransfers.setHostHeader',
 } as const;
 const MiB = 1024 * 1024;
 /** Makes paths unique per run, so a reused workspace or server never mixes runs. */
@@ -365,6 +368,76 @@ describe('Resumable Transfers in a real editor', function () {
     assert.equal(s.record.lastError?.status, 404);
     assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin')), 'no file in the workspace');
     assert.ok(!fs.existsSync(path.join(workspace, 'missing.bin.part')), 'no .part file in the workspace');
+  });
+
+  describe('headers saved in the keychain belong to their origin (https://127.0.0.1:P is not http://127.0.0.1:P)', () => {
+    const KEY = 'e2e-key-for-https';
+    let ca: TestCa;
+    let fault: FaultServer;
+    let front: MixedFront;
+    let caBefore: string[] | undefined;
+    const ours = () => vscode.workspace.getConfiguration('resumableTransfers');
+    const setHeader = (origin: string, header: string) => vscode.commands.executeCommand(CMD.setHeader, { origin, header });
+    /** Only http URLs lead into /plain/: checksum files are looked for beside the URL given. */
+    const overHttp = () => fault.requests.filter((r) => r.path.startsWith(`/${RUN}/plain/`));
+    const secretsIn = (headers: Record<string, unknown>) => Object.keys(headers).filter((n) => ['x-api-key', 'x-token', 'cookie'].includes(n));
+    const body = Buffer.alloc(256 * 1024 + 9, 0x5a);
+    const bodySha = createHash('sha256').update(body).digest('hex');
+
+    before(async () => {
+      ca = createTestCa();
+      fault = await startFaultServer();
+      front = await startMixedFront(fault.origin, ca.server);
+      fault.route(`/${RUN}/secure.bin`, { body, etag: '"o1"' });
+      fault.route(`/${RUN}/plain/plain.bin`, { body, etag: '"o2"' });
+      fault.route(`/${RUN}/to-secure`, { body: Buffer.alloc(0), redirect: { location: `${front.https}/${RUN}/secure.bin` } });
+      fault.route(`/${RUN}/to-plain`, { body: Buffer.alloc(0), redirect: { location: `${front.http}/${RUN}/plain/plain.bin` } });
+      caBefore = ours().inspect<string[]>('caCertificates')?.globalValue;
+      await ours().update('caCertificates', [ca.caFile], vscode.ConfigurationTarget.Global);
+      await waitUntil('the test CA to be trusted', () => ours().get<string[]>('caCertificates')?.includes(ca.caFile));
+    });
+    after(async () => {
+      await setHeader(front.https, 'X-Api-Key:');
+      await setHeader(front.https, 'X-Token:');
+      await setHeader(front.https, 'Cookie:');
+      await ours().update('caCertificates', caBefore, vscode.ConfigurationTarget.Global);
+      await front.close();
+      await fault.close();
+      ca.dispose();
+    });
+
+    const downloaded = async (id: string) => {
+      await settle(id, ['completed']);
+      assert.equal(fileSha256(targetOf(id)), bodySha, 'sha256 of the file on disk');
+    };
+
+    it('Set Header for Origin: sent along a redirect within the https origin', async () => {
+      await setHeader(front.https, `X-Api-Key: ${KEY}`);
+      await downloaded(await download(`${front.https}/${RUN}/to-secure`));
+      const file = fault.requests.filter((r) => r.path === `/${RUN}/secure.bin`);
+      assert.ok(file.length > 0 && file.every((r) => r.headers['x-api-key'] === KEY), 'the file request over https got the header');
+    });
+
+    it('never sent to http of the same host and port: typed, after a redirect there, or to checksum files beside it', async () => {
+      await setHeader(front.https, `X-Api-Key: ${KEY}`);
+      await downloaded(await download(`${front.https}/${RUN}/to-plain`));
+      assert.equal(fault.requests.find((r) => r.path === `/${RUN}/to-plain`)?.headers['x-api-key'], KEY, 'the https hop got it');
+      await downloaded(await download(`${front.http}/${RUN}/plain/plain.bin`));
+      const plain = overHttp();
+      assert.ok(plain.some((r) => r.path !== `/${RUN}/plain/plain.bin`), `checksum files were looked for over http (${plain.map((r) => r.path).join(', ')})`);
+      for (const request of plain) assert.deepEqual(secretsIn(request.headers), [], `${request.path} over http got none`);
+    });
+
+    it('a pasted cURL command: its cookie and header go to its https origin only', async () => {
+      const curl = `curl '${front.https}/${RUN}/to-secure' -H 'X-Token: e2e-token' -b 'session=e2e-cookie'`;
+      const [id] = await vscode.commands.executeCommand<string[]>(CMD.downloadUrl, { curl, folder: workspace });
+      await downloaded(id);
+      const https = fault.requests.filter((r) => r.path === `/${RUN}/secure.bin`).at(-1);
+      assert.equal(https?.headers['x-token'], 'e2e-token');
+      assert.equal(https?.headers.cookie, 'session=e2e-cookie');
+      await downloaded(await download(`${front.http}/${RUN}/plain/plain.bin`));
+      for (const request of overHttp()) assert.deepEqual(secretsIn(request.headers), [], `${request.path} over http got none`);
+    });
   });
 
   describe('a transfer belongs to the machine that holds its bytes', () => {
