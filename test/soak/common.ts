@@ -1,7 +1,4 @@
 /** What download and upload scenarios share: running the CLI under a time bound, judging its exit, reading records. */
-import { readFile, readdir } from 'node:fs/promises';
-import * as path from 'node:path';
-import type { TransferRecord } from '../../src/core';
 import { startCli, type CliResult } from '../support/cli';
 
 /** What one scenario found and did. */
@@ -85,19 +82,4 @@ export function judgeExit(findings: Findings, step: number, run: StepRun, boundM
 export function lastLine(text: string): string {
   const lines = text.trim().split('\n');
   return lines[lines.length - 1] ?? '';
-}
-
-/** The records of the CLI's JSON record files in `dir` (`.<id>.transfer.json`). */
-export async function readRecordFiles(dir: string): Promise<{ file: string; records: TransferRecord[] }[]> {
-  const found: { file: string; records: TransferRecord[] }[] = [];
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith('.transfer.json')) continue;
-    const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
-    try {
-      found.push({ file: name, records: Object.values(JSON.parse(text) as Record<string, TransferRecord>) });
-    } catch {
-      found.push({ file: name, records: [] });
-    }
-  }
-  return found;
 }

@@ -7,8 +7,9 @@ import { mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DownloadRecord } from '../../src/core';
+import { readRecordFiles } from '../support/cli';
 import { randomBytesSeeded, sha256, startFaultServer, type FaultServer, type RecordedRequest } from '../support/fault-server';
-import { Findings, judgeExit, readRecordFiles, runCliStep, type ScenarioOutcome } from './common';
+import { Findings, judgeExit, runCliStep, type ScenarioOutcome } from './common';
 import type { DownloadScenario, DownloadStep } from './scenario';
 
 const KiB = 1024;

@@ -8,10 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { UploadRecord } from '../../src/core';
 import type { ApacheServer } from '../support/apache';
+import { readRecordFiles } from '../support/cli';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import type { TusTestServer } from '../support/tus-server';
-import { Findings, judgeExit, readRecordFiles, runCliStep, type ScenarioOutcome } from './common';
+import { Findings, judgeExit, runCliStep, type ScenarioOutcome } from './common';
 import type { UploadScenario } from './scenario';
 
 const KiB = 1024;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { TransferRecord } from '../../src/core';
 
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -64,4 +65,19 @@ export async function killCliWhen(args: string[], ready: () => boolean | Promise
 /** Whether the part file of `target` holds more than `bytes` bytes yet. */
 export async function partFileLongerThan(target: string, bytes: number): Promise<boolean> {
   return existsSync(`${target}.part`) && (await stat(`${target}.part`)).size > bytes;
+}
+
+/** The records of the CLI's JSON record files in `dir` (`.<id>.transfer.json`). */
+export async function readRecordFiles(dir: string): Promise<{ file: string; records: TransferRecord[] }[]> {
+  const found: { file: string; records: TransferRecord[] }[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.transfer.json')) continue;
+    const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
+    try {
+      found.push({ file: name, records: Object.values(JSON.parse(text) as Record<string, TransferRecord>) });
+    } catch {
+      found.push({ file: name, records: [] });
+    }
+  }
+  return found;
 }
