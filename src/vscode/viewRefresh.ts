@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { TransferManager } from '../core';
+import { listChanged } from './listChanged';
 import { pendingRetry } from './presentation';
 
 /** How often the view and the status bar may repaint at most: smooth enough, cheap for the renderer. */
@@ -48,8 +49,10 @@ export class ViewRefresh implements vscode.Disposable {
   private flush(): void {
     this.timer = undefined;
     const snapshots = this.manager.list();
-    this.known = new Set(snapshots.map((s) => s.record.id));
-    const event: RefreshEvent = { ids: new Set(this.dirty), structure: this.structure };
+    const ids = snapshots.map((s) => s.record.id);
+    const structure = this.structure || listChanged(this.known, ids);
+    this.known = new Set(ids);
+    const event: RefreshEvent = { ids: new Set(this.dirty), structure };
     this.dirty.clear();
     this.structure = false;
     this.emitter.fire(event);
