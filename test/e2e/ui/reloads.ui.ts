@@ -164,6 +164,11 @@ export function reloadUiTests(tus: E2eTusServer): UiTest[] {
         try {
           await reloadsDuringTransfers(ctx, tus, delays, seed);
         } catch (error) {
+          // Whatever still runs finishes at full speed, so that the tests after this one find no
+          // transfer of it running (M1 counts the running ones).
+          ctx.servers.fault.setRate(`/ui/${DOWNLOAD_NAME}`, undefined);
+          tus.setRate(Number.POSITIVE_INFINITY);
+          await Promise.all([DOWNLOAD_NAME, UPLOAD_NAME].map((name) => waitForRow(ctx.page, name, (l) => !isRunningRow(l), 'no longer running', 30_000).catch(() => undefined)));
           throw new Error(`${error instanceof Error ? error.message : String(error)}\n  replay: ${replay}`, { cause: error });
         }
       },
