@@ -4,12 +4,18 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { newDownloadRecord, partPathFor, type DownloadRecord } from '../../src/core';
 import { randomBytesSeeded, sha256 } from '../support/fault-server';
-import { assertBuilt, runCli, startCli, waitFor } from '../support/cli';
+import { assertBuilt, readRecordFiles, runCli, startCli, waitFor } from '../support/cli';
 import { runToEnd } from '../support/engine';
 import { eachTest, faultServer, harness, tempDir } from '../support/each-test';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Bytes the CLI's saved download record in `dir` claims, over all its segments. */
+async function recordedBytes(dir: string): Promise<number> {
+  const records = (await readRecordFiles(dir)).flatMap((f) => f.records);
+  return records.reduce((sum, r) => sum + (r.kind === 'download' ? r.segments.reduce((n, s) => n + s.done, 0) : 0), 0);
+}
 
 describe('progress is saved while a server is silent (a stall never loses the last burst)', function () {
   this.timeout(60_000);
@@ -48,7 +54,10 @@ describe('progress is saved while a server is silent (a stall never loses the la
     const target = path.join(ctx.dir, 'four.bin');
     const first = startCli(['get', ctx.server.url('/four.bin'), '-o', target, '--connections', '4']);
     await waitFor(() => ctx.server.requests.filter((r) => r.path === '/four.bin').length === 4 && ctx.server.totalBodyBytesSent('/four.bin') >= 12 * MiB);
-    await sleep(1_500);
+    // No byte arrives from here on: only a timer can put the 12 MiB into the record. The server
+    // having sent them does not mean the client has read them yet (socket buffers; a loaded
+    // machine), so wait for the record itself rather than a fixed time, then kill.
+    await waitFor(async () => (await recordedBytes(ctx.dir)) >= 12 * MiB, 15_000);
     first.child.kill('SIGKILL');
     assert.equal((await first.result).signal, 'SIGKILL');
 
