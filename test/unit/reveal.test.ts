@@ -3,24 +3,24 @@ import { newDownloadRecord, type DownloadRecord } from '../../src/core';
 import { linkMayHaveExpired, revealTargetOf } from '../../src/vscode/reveal';
 
 const record = (patch: Partial<DownloadRecord>): DownloadRecord => ({
-  ...newDownloadRecord({ id: 'r', url: 'https://example.com/a.zip', targetDir: '/work/downloads', now: 0 }),
+  ...newDownloadRecord({ id: 'r', url: 'https://example.com/a.zip', targetDir: '/home/me/downloads', now: 0 }),
   ...patch,
 });
 
 describe('Reveal in Explorer', () => {
   it('a failed download that never created a file reveals the folder it would have gone into', () => {
     const failed = record({ state: 'failed', lastError: { code: 'ERR_RETRIES_EXHAUSTED', message: 'refused' } });
-    assert.equal(revealTargetOf(failed, () => false), '/work/downloads');
+    assert.equal(revealTargetOf(failed, () => false), '/home/me/downloads');
   });
 
   it('a failed download whose part file is gone reveals the folder, not a missing file', () => {
-    assert.equal(revealTargetOf(record({ state: 'failed', target: '/work/downloads/a.zip' }), () => false), '/work/downloads');
+    assert.equal(revealTargetOf(record({ state: 'failed', target: '/home/me/downloads/a.zip' }), () => false), '/home/me/downloads');
   });
 
   it('an unfinished download reveals its part file; a finished one the file', () => {
-    const present = new Set(['/work/downloads/a.zip.part']);
-    assert.equal(revealTargetOf(record({ state: 'paused', target: '/work/downloads/a.zip' }), (f) => present.has(f)), '/work/downloads/a.zip.part');
-    assert.equal(revealTargetOf(record({ state: 'completed', target: '/work/downloads/a.zip' }), () => true), '/work/downloads/a.zip');
+    const present = new Set(['/home/me/downloads/a.zip.part']);
+    assert.equal(revealTargetOf(record({ state: 'paused', target: '/home/me/downloads/a.zip' }), (f) => present.has(f)), '/home/me/downloads/a.zip.part');
+    assert.equal(revealTargetOf(record({ state: 'completed', target: '/home/me/downloads/a.zip' }), () => true), '/home/me/downloads/a.zip');
   });
 });
 
